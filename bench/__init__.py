@@ -1,0 +1,1 @@
+"""Benchmarks with side-by-side baselines; not part of the test suite."""

@@ -1,0 +1,1 @@
+"""Message contracts of etawatch: every message, its envelope and where it travels."""

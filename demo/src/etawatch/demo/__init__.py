@@ -1,0 +1,1 @@
+"""Simulated supplier portal with a scenario clock and fault switches."""

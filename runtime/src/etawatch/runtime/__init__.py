@@ -1,0 +1,1 @@
+"""Shared runtime of the etawatch services: settings base and structured logging."""

@@ -1,0 +1,26 @@
+"""Helpers shared by the services' command lines."""
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from etawatch.runtime.log import configure_logging
+from etawatch.runtime.settings import ServiceSettings
+
+
+def start_logging(settings: ServiceSettings) -> None:
+    configure_logging(
+        level=settings.log_level, fmt=settings.log_format, secrets=settings.secret_values()
+    )
+
+
+def settings_command(app: typer.Typer, load: type[ServiceSettings]) -> None:
+    """Add ``show-settings``: the effective configuration with secrets masked."""
+
+    @app.command("show-settings")
+    def show_settings() -> None:
+        """Print the effective configuration (secrets masked)."""
+        table = Table("setting", "value")
+        for key, value in load().public_dict().items():
+            table.add_row(f"{load.model_config.get('env_prefix', '')}{key.upper()}", str(value))
+        Console().print(table)

@@ -1,0 +1,1 @@
+"""Command line, message and HTTP entry points: parse, call, answer."""

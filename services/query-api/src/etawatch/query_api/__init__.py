@@ -1,0 +1,1 @@
+"""etawatch query-api."""
