@@ -14,6 +14,15 @@ def start_logging(settings: ServiceSettings) -> None:
     )
 
 
+def service_app(name: str, doc: str | None, settings: type[ServiceSettings]) -> typer.Typer:
+    """A service's command line, with ``show-settings`` already on it."""
+    app = typer.Typer(
+        name=name, help=doc, no_args_is_help=True, pretty_exceptions_show_locals=False
+    )
+    settings_command(app, settings)
+    return app
+
+
 def settings_command(app: typer.Typer, load: type[ServiceSettings]) -> None:
     """Add ``show-settings``: the effective configuration with secrets masked."""
 

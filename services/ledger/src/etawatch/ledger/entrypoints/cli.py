@@ -1,14 +1,6 @@
 """The ``etawatch-ledger`` command."""
 
-import typer
-
 from etawatch.ledger.config import LedgerSettings
-from etawatch.runtime.cli import settings_command
+from etawatch.runtime.cli import service_app
 
-app = typer.Typer(
-    name="etawatch-ledger",
-    help=__doc__,
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
-settings_command(app, LedgerSettings)
+app = service_app("etawatch-ledger", __doc__, LedgerSettings)

@@ -1,14 +1,6 @@
 """The ``etawatch-notifier`` command."""
 
-import typer
-
 from etawatch.notifier.config import NotifierSettings
-from etawatch.runtime.cli import settings_command
+from etawatch.runtime.cli import service_app
 
-app = typer.Typer(
-    name="etawatch-notifier",
-    help=__doc__,
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
-settings_command(app, NotifierSettings)
+app = service_app("etawatch-notifier", __doc__, NotifierSettings)

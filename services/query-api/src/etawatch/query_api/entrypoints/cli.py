@@ -1,14 +1,6 @@
 """The ``etawatch-query-api`` command."""
 
-import typer
-
 from etawatch.query_api.config import QueryApiSettings
-from etawatch.runtime.cli import settings_command
+from etawatch.runtime.cli import service_app
 
-app = typer.Typer(
-    name="etawatch-query-api",
-    help=__doc__,
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
-settings_command(app, QueryApiSettings)
+app = service_app("etawatch-query-api", __doc__, QueryApiSettings)
