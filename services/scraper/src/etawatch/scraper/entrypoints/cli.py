@@ -1,6 +1,6 @@
 """The ``etawatch-scraper`` command."""
 
-from etawatch.scraper.config import ScraperSettings
 from etawatch.runtime.cli import service_app
+from etawatch.scraper.config import ScraperSettings
 
 app = service_app("etawatch-scraper", __doc__, ScraperSettings)
