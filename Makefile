@@ -1,5 +1,5 @@
 # The two commands of the README. Both do all of their own set-up.
-.PHONY: demo test setup lint typecheck schemas
+.PHONY: demo test setup lint typecheck schemas docs
 
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
@@ -22,3 +22,6 @@ typecheck:
 
 schemas:
 	uv run python -m etawatch.contracts.schemas --write
+
+docs:
+	uv run etawatch docs

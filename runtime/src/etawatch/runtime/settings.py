@@ -2,7 +2,7 @@
 
 from typing import Any, Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "production"]
@@ -24,9 +24,17 @@ class ServiceSettings(BaseSettings):
         validate_default=True,
     )
 
-    environment: Environment = "development"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["auto", "json", "console"] = "auto"
+    environment: Environment = Field(
+        default="development",
+        description="`production` refuses secrets left at their development defaults.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level written to the log."
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="`json` lines, readable `console` lines, or `auto`: console on a terminal.",
+    )
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Self:
