@@ -8,6 +8,7 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -92,6 +93,16 @@ class PortalServer:
             self.stop()
             raise RuntimeError("the portal did not start (see the log above)")
         return self
+
+    def serve_forever(self, on_ready: Callable[[str], None] | None = None) -> None:
+        """Serve in this thread until interrupted (Ctrl-C); ``on_ready`` gets the URL first."""
+        server, sock = self._prepare()
+        if on_ready is not None:
+            on_ready(self.url)
+        try:
+            server.run(sockets=[sock])
+        finally:
+            self._close()
 
     def stop(self) -> None:
         if self._server is not None:
