@@ -98,4 +98,4 @@ def eta_phrasings(
     if availability.is_final:
         return NOT_COMING_TEXTS
     build = _DATED.get(precision)
-    return UNKNOWN_TEXTS if build is None else build(target)
+    return UNKNOWN_TEXTS if build is None else tuple(dict.fromkeys(build(target)))
