@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -12,9 +14,13 @@ from etawatch.runtime.cli import start_logging
 
 def run_portal(**overrides: Any) -> None:
     """Serve until Ctrl-C. ``overrides`` (``None`` ones ignored) win over ``ETAWATCH_PORTAL_*``."""
-    config = PortalConfig(**{k: v for k, v in overrides.items() if v is not None})
-    start_logging(config)
     console = Console()
+    try:
+        config = PortalConfig(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        Console(stderr=True).print(f"[red]Invalid portal settings[/red]: {exc}")
+        raise typer.Exit(code=2) from exc
+    start_logging(config)
 
     def ready(url: str) -> None:
         # Printed on purpose: whoever starts the demo portal needs these to log in to it.
