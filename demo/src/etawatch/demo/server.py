@@ -66,7 +66,10 @@ class PortalServer:
     def _prepare(self) -> tuple[uvicorn.Server, socket.socket]:
         if self._server is not None:
             raise RuntimeError("the portal is already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only when the
+        # listening socket says it is TCP; without it each keep-alive answer waits ~40 ms
+        # for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.config.host, self.config.port))
         config = uvicorn.Config(
