@@ -193,7 +193,7 @@ def browser(items: int, page_size: int, pages: int, rounds: int) -> list[Figure]
                                     d.find_element(By.ID, "availability-table").get_attribute(
                                         "data-loaded"
                                     )
-                                    != "false"
+                                    in ("true", "error")
                                 )
                             )
                         assert "FK-" in driver.page_source
