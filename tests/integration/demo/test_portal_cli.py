@@ -21,31 +21,30 @@ def test_the_command_prints_url_and_credentials_and_serves() -> None:
     command = [etawatch, "portal", "--port", "0", "--items", "40", "--seed", "3"]
     command += ["--mode", "script", "--page-size", "15"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
-    process = subprocess.Popen(
+    with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
-    )
-    try:
-        assert process.stdout is not None
-        printed = ""
-        deadline = time.monotonic() + 60
-        while "Ctrl-C" not in printed and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            printed += line
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/login", printed)
-        assert match, printed
-        assert "shop" in printed and "portal-secret" in printed and "admin-secret" in printed
-        with httpx.Client(base_url=match.group(1)) as client:
-            assert login(client).status_code == 303
-            table = read_table(client.get("/availability").text)
-            assert (
-                table is not None and table.attributes["data-source"] == "/api/availability?page=1"
-            )
-            assert client.get("/api/availability?page=3").json()["pages"] == 3
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    ) as process:
+        try:
+            assert process.stdout is not None
+            printed = ""
+            deadline = time.monotonic() + 60
+            while "Ctrl-C" not in printed and time.monotonic() < deadline:
+                line = process.stdout.readline()
+                if not line:
+                    break
+                printed += line
+            match = re.search(r"(http://127\.0\.0\.1:\d+)/login", printed)
+            assert match, printed
+            assert "shop" in printed and "portal-secret" in printed and "admin-secret" in printed
+            with httpx.Client(base_url=match.group(1)) as client:
+                assert login(client).status_code == 303
+                table = read_table(client.get("/availability").text)
+                assert table is not None
+                assert table.attributes["data-source"] == "/api/availability?page=1"
+                assert client.get("/api/availability?page=3").json()["pages"] == 3
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def test_a_bad_option_is_refused_with_the_reason() -> None:

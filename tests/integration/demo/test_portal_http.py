@@ -16,7 +16,7 @@ from etawatch_testing.portal import (
     read_table,
 )
 
-from etawatch.demo.portal import HEADERS, ChangeKind, PortalServer, RenderMode
+from etawatch.demo.portal import HEADERS, ChangeKind, PortalConfig, PortalServer, RenderMode
 
 pytestmark = pytest.mark.integration
 
@@ -208,3 +208,11 @@ async def test_the_portal_runs_on_a_running_event_loop_too() -> None:
     async with httpx.AsyncClient() as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"http://127.0.0.1:{port}/healthz")
+
+
+def test_a_taken_port_is_refused_with_the_reason(portal_factory: PortalFactory) -> None:
+    taken = portal_factory()
+    with pytest.raises(OSError, match="in use"):
+        PortalServer(PortalConfig(port=taken.port)).start()
+    with httpx.Client(base_url=taken.url) as client:
+        assert client.get("/healthz").status_code == 200

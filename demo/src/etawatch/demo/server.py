@@ -70,8 +70,12 @@ class PortalServer:
         # listening socket says it is TCP; without it each keep-alive answer waits ~40 ms
         # for a delayed ACK.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.config.host, self.config.port))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.config.host, self.config.port))
+        except OSError:
+            sock.close()
+            raise
         config = uvicorn.Config(
             self.app,
             log_level="warning",
