@@ -216,3 +216,24 @@ def test_a_taken_port_is_refused_with_the_reason(portal_factory: PortalFactory) 
         PortalServer(PortalConfig(port=taken.port)).start()
     with httpx.Client(base_url=taken.url) as client:
         assert client.get("/healthz").status_code == 200
+
+
+def test_metrics_count_what_was_served(portal_factory: PortalFactory) -> None:
+    portal = portal_factory(items=30, page_size=10)
+    with httpx.Client(base_url=portal.url) as client:
+        login(client, password="wrong")
+        login(client)
+        client.get("/availability?page=1")
+        client.get("/availability?page=2")
+        client.get("/export.csv")
+        portal.faults.set(maintenance=True)
+        client.get("/availability")
+        portal.scenario.advance(2)
+        text = client.get("/metrics").text
+    assert 'etawatch_portal_logins_total{outcome="success"} 1.0' in text
+    assert 'etawatch_portal_logins_total{outcome="invalid"} 1.0' in text
+    assert 'etawatch_portal_pages_total{kind="html_server"} 2.0' in text
+    assert 'etawatch_portal_pages_total{kind="csv"} 1.0' in text
+    assert 'etawatch_portal_faults_total{fault="maintenance"} 1.0' in text
+    assert "etawatch_portal_scenario_day 2.0" in text
+    assert f"etawatch_portal_ground_truth_entries {float(len(portal.ground_truth()))}" in text

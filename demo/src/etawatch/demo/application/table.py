@@ -56,9 +56,17 @@ def page_count(total: int, page_size: int) -> int:
 
 
 def table_page(
-    scenario: Scenario, switches: FaultSwitches, page: int, page_size: int
+    scenario: Scenario,
+    switches: FaultSwitches,
+    page: int,
+    page_size: int,
+    *,
+    with_rows: bool = True,
 ) -> TablePage | None:
-    """Page ``page`` (from 1) of the table, or ``None`` when there is no such page."""
+    """Page ``page`` (from 1) of the table, or ``None`` when there is no such page.
+
+    ``with_rows=False`` gives the frame only (headers, counts), as script mode's HTML needs.
+    """
     total = shown_total(scenario, switches)
     pages = page_count(total, page_size)
     if not 1 <= page <= pages:
@@ -66,7 +74,7 @@ def table_page(
     offset = (page - 1) * page_size
     shown = layout(switches.rename_column, switches.reorder_columns, switches.hide_columns)
     columns = [c for c, _ in shown]
-    items = scenario.page(offset, min(page_size, total - offset))
+    items = scenario.page(offset, min(page_size, total - offset)) if with_rows else []
     return TablePage(
         page=page,
         pages=pages,

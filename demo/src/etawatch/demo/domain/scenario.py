@@ -122,6 +122,9 @@ class Scenario:
                 return list(self._log)
             return [c for c in self._log if c.at > since]
 
+    def ground_truth_size(self) -> int:
+        return len(self._log)
+
     def net_changes(self, since: dt.date | None = None) -> list[GroundTruthChange]:
         """The changes a reader who looked on ``since`` sees now (see ``net_changes``)."""
         return net_changes(self.ground_truth(since))

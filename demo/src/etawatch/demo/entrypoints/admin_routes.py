@@ -11,10 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from etawatch.demo.application.advance import advance_scenario
 from etawatch.demo.domain.faults import FaultSwitches
 from etawatch.demo.domain.ground_truth import GroundTruthChange
 from etawatch.demo.domain.items import PortalItem
 from etawatch.demo.entrypoints.deps import PortalDep
+from etawatch.runtime.log import get_logger
 
 
 def require_admin(request: Request, portal: PortalDep) -> None:
@@ -29,6 +31,7 @@ def require_admin(request: Request, portal: PortalDep) -> None:
 
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
+log = get_logger(__name__)
 
 
 class AdvanceRequest(BaseModel):
@@ -78,7 +81,7 @@ class ScenarioView(BaseModel):
 @router.post("/advance")
 async def advance(request: AdvanceRequest, portal: PortalDep) -> list[GroundTruthChange]:
     """Move the scenario on; answers the changes made."""
-    return portal.scenario.advance(request.days)
+    return advance_scenario(portal, request.days)
 
 
 @router.get("/ground-truth")
@@ -121,13 +124,16 @@ async def put_faults(
 ) -> FaultSwitches:
     """Set the switches given; the others keep their state. Invalid ones change nothing."""
     try:
-        return portal.faults.set(**switches)
+        current = portal.faults.set(**switches)
     except ValidationError as exc:
         raise HTTPException(
             status_code=422, detail=json.loads(exc.json(include_url=False))
         ) from exc
+    log.info("portal.faults_set", switches=sorted(switches))
+    return current
 
 
 @router.delete("/faults")
 async def clear_faults(portal: PortalDep) -> FaultSwitches:
+    log.info("portal.faults_cleared")
     return portal.faults.clear()

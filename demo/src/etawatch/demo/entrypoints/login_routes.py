@@ -15,8 +15,10 @@ from etawatch.demo.entrypoints.deps import (
     safe_next,
     set_session_cookie,
 )
+from etawatch.runtime.log import get_logger
 
 router = APIRouter()
+log = get_logger(__name__)
 
 
 def _login_page(
@@ -78,6 +80,10 @@ async def login(request: Request, portal: PortalDep) -> Response:
         password=field("heslo" if changed else "password"),
         csrf_token=field("csrf_token"),
     )
+    portal.metrics.logins.labels(outcome.value).inc()
+    if portal.faults.current.refuse_login and outcome is LoginOutcome.INVALID:
+        portal.metrics.faults.labels("refuse_login").inc()
+    log.info("portal.login", outcome=outcome.value, username=username)
     if outcome is LoginOutcome.SUCCESS:
         portal.sessions.drop(None if session is None else session.id)
         fresh = portal.sessions.new(user=username)

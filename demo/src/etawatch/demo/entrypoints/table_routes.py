@@ -31,8 +31,10 @@ async def _admit(request: Request, portal: Portal) -> Session | Response:
     """The maintenance page, the delay, then the session: what every table request goes through."""
     switches = portal.faults.current
     if switches.maintenance:
+        portal.metrics.faults.labels("maintenance").inc()
         return maintenance(request)
     if switches.slow_seconds:
+        portal.metrics.faults.labels("slow_seconds").inc()
         await asyncio.sleep(switches.slow_seconds)
     session = current_session(request, portal)
     return to_login(request) if session is None else session
@@ -41,9 +43,11 @@ async def _admit(request: Request, portal: Portal) -> Session | Response:
 def _serve(portal: Portal, session: Session, page: int) -> TablePage | Response | None:
     """Build one table page, applying the switches that act per page served."""
     if portal.faults.should_fail(page):
+        portal.metrics.faults.labels("error_pages").inc()
         return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
     table = table_page(portal.scenario, portal.faults.current, page, portal.config.page_size)
     if table is not None and portal.faults.page_served(session.id):
+        portal.metrics.faults.labels("expire_session_after_pages").inc()
         portal.sessions.drop(session.id)
     return table
 
@@ -65,9 +69,8 @@ async def availability(request: Request, portal: PortalDep, page: Page = 1) -> R
     if isinstance(admitted, Response):
         return admitted
     if portal.config.mode is RenderMode.SCRIPT:
-        table = table_page(portal.scenario, portal.faults.current, page, portal.config.page_size)
-        if table is not None:
-            table = TablePage(table.page, table.pages, table.total, table.columns, rows=[])
+        switches, size = portal.faults.current, portal.config.page_size
+        table = table_page(portal.scenario, switches, page, size, with_rows=False)
         source: str | None = f"/api/availability?page={page}"
     else:
         served = _serve(portal, admitted, page)
@@ -76,6 +79,7 @@ async def availability(request: Request, portal: PortalDep, page: Page = 1) -> R
         table, source = served, None
     if table is None:
         return error_page(request, 404, "Stránka neexistuje", f"Strana {page} neexistuje.")
+    portal.metrics.pages.labels(f"html_{portal.config.mode.value}").inc()
     return render(
         request,
         "availability.html",
@@ -98,6 +102,7 @@ async def availability_json(request: Request, portal: PortalDep, page: Page = 1)
         return served
     if served is None:
         return JSONResponse({"detail": f"Strana {page} neexistuje."}, status_code=404)
+    portal.metrics.pages.labels("json").inc()
     return JSONResponse(served.as_json())
 
 
@@ -119,6 +124,7 @@ async def export_csv(request: Request, portal: PortalDep) -> Response:
     admitted = await _admit(request, portal)
     if isinstance(admitted, Response):
         return admitted
+    portal.metrics.pages.labels("csv").inc()
     rows = export_rows(portal.scenario, portal.faults.current)
     return StreamingResponse(
         _csv_chunks(rows),

@@ -1,6 +1,7 @@
 """The portal's web application."""
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from etawatch.demo.bootstrap import Portal
 from etawatch.demo.entrypoints import admin_routes, login_routes, table_routes
@@ -22,5 +23,9 @@ def create_app(portal: Portal) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(portal.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
