@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from etawatch.demo.domain.scenario import Scenario
 from etawatch.demo.portal import PortalConfig, PortalServer, RenderMode
+from etawatch.runtime.log import configure_logging
 
 PASSWORD = "bench-password"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -244,6 +245,7 @@ def main() -> None:
         help="also time headless Chromium over this many pages (needs Selenium)",
     )
     args = parser.parse_args()
+    configure_logging(level="WARNING")
     figures = run(args.items, args.page_size, args.rounds)
     if args.browser:
         figures += browser(args.items, args.page_size, args.browser, min(args.rounds, 3))
@@ -256,6 +258,11 @@ def main() -> None:
             f"{figure.name:45} {figure.requests:8d} {figure.seconds:9.3f} "
             f"{figure.per_second:8.1f} {ratio:17.2f}"
         )
+    if args.browser:
+        table = next(f for f in figures if f.name.startswith("table pages"))
+        for figure in figures[-2:]:
+            ratio = table.per_second / figure.per_second
+            print(f"{figure.name}: {ratio:.1f}x the portal's time per server-mode table page")
     scaling(args.page_size)
 
 
