@@ -13,10 +13,11 @@ import datetime as dt
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from etawatch.contracts.availability import Availability
 from etawatch.contracts.eta import Precision
+from etawatch.demo.domain.catalogue import initial_item, new_item
 from etawatch.demo.domain.ground_truth import (
     ChangeKind,
     GroundTruthChange,
@@ -24,7 +25,6 @@ from etawatch.demo.domain.ground_truth import (
     net_changes,
 )
 from etawatch.demo.domain.items import ItemState, PortalItem
-from etawatch.demo.domain.names import figure, one_of
 from etawatch.demo.domain.wording import AVAILABILITY_WORDS, DATED_PRECISIONS, eta_phrasings
 
 # Expected share of the catalogue that each kind of event touches per day.
@@ -47,19 +47,31 @@ _FLAP = {
     Availability.PRE_ORDER: Availability.DELAYED,
     Availability.DELAYED: Availability.PRE_ORDER,
 }
-# How often the supplier writes a date to the day, week, ... or not at all (``TBA``), in %.
-_PRECISION_WEIGHTS = (
-    *[Precision.DAY] * 25,
-    *[Precision.WEEK] * 10,
-    *[Precision.MONTH] * 30,
-    *[Precision.QUARTER] * 20,
-    *[Precision.HALF] * 7,
-    *[Precision.UNKNOWN] * 8,
-)
 
 
-def sku_of(number: int) -> str:
-    return f"FK-{number:06d}"
+def _waiting(item: ItemState) -> bool:
+    return item.availability in _WAITING
+
+
+def _waiting_without_date(item: ItemState) -> bool:
+    return _waiting(item) and item.precision is Precision.UNKNOWN
+
+
+def _in_stock(item: ItemState) -> bool:
+    return item.availability is Availability.IN_STOCK
+
+
+def _still_sold(item: ItemState) -> bool:
+    return item.availability is not Availability.DISCONTINUED
+
+
+def _steady(item: ItemState) -> bool:
+    """Flapping rows stay for the whole scenario."""
+    return not item.flaps
+
+
+def _rewordable(item: ItemState) -> bool:
+    return len(eta_phrasings(item.availability, item.precision, item.target)) > 1
 
 
 class Scenario:
@@ -75,10 +87,10 @@ class Scenario:
         self._order: list[str] = []
         self._due: defaultdict[dt.date, set[str]] = defaultdict(set)
         self._log: list[GroundTruthChange] = []
-        self._next_number = 1
         rng = random.Random(f"{seed}:catalogue")  # noqa: S311 - a simulation, not security
-        for _ in range(items):
-            self._add(self._initial_item(rng))
+        for number in range(1, items + 1):
+            self._add(initial_item(rng, number, start))
+        self._next_number = items + 1
         candidates = [s for s in self._order if self._items[s].availability in _FLAP]
         wanted = min(len(candidates), max(1, round(items * FLAPPER_SHARE))) if items else 0
         for sku in rng.sample(candidates, wanted):
@@ -143,48 +155,51 @@ class Scenario:
             return self._log[first:]
 
     def _step(self, rng: random.Random) -> None:
-        today = self.today
-        touched: set[str] = set()
-        for sku in sorted(self._due.pop(today, ())):
+        touched: set[str] = set()  # one change per item and day
+        self._arrivals(rng, touched)
+        self._moves(rng, touched)
+        for sku in self._flappers:
+            flapper = self._items[sku]
+            if sku not in touched and flapper.availability in _FLAP and rng.random() < 0.5:
+                touched.add(sku)
+                self._apply(flapper, rng, availability=_FLAP[flapper.availability])
+        n = len(self._order)
+        for item in self._pick(rng, n * REWORD_RATE, _rewordable, touched, at_least=1):
+            self._apply(item, rng, reword=True)
+        for _ in range(self._count(rng, n * APPEAR_RATE)):
+            self._appear(new_item(rng, self._next_number, self.today))
+            self._next_number += 1
+        self._vanish(self._pick(rng, n * VANISH_RATE, _steady, touched))
+
+    def _arrivals(self, rng: random.Random, touched: set[str]) -> None:
+        """Items whose day has come arrive, or slip."""
+        for sku in sorted(self._due.pop(self.today, ())):
             touched.add(sku)
             item = self._items[sku]
             if rng.random() < ARRIVAL_SLIPS:
                 self._slip(item, rng, delayed=True)
             else:
                 self._apply(item, rng, availability=Availability.IN_STOCK)
-        n = len(self._order)
 
-        def waiting(item: ItemState) -> bool:
-            return item.availability in _WAITING
-
-        for item in self._pick(rng, n * SLIP_RATE, waiting, touched, at_least=1):
-            self._slip(item, rng, delayed=rng.random() < 0.3)
+    def _moves(self, rng: random.Random, touched: set[str]) -> None:
+        """Dates slip or move earlier, unknown dates become known, items sell out or end."""
+        n, today = len(self._order), self.today
         soon = today + dt.timedelta(days=14)
-        for item in self._pick(
-            rng, n * EARLIER_RATE, lambda i: waiting(i) and i.target > soon, touched
-        ):
+
+        def waiting_long(item: ItemState) -> bool:
+            return _waiting(item) and item.target > soon
+
+        for item in self._pick(rng, n * SLIP_RATE, _waiting, touched, at_least=1):
+            self._slip(item, rng, delayed=rng.random() < 0.3)
+        for item in self._pick(rng, n * EARLIER_RATE, waiting_long, touched):
             earlier = item.target - dt.timedelta(days=rng.randint(7, 30))
             self._apply(item, rng, target=max(earlier, today + dt.timedelta(days=1)))
-        tba = lambda i: waiting(i) and i.precision is Precision.UNKNOWN  # noqa: E731
-        for item in self._pick(rng, n * ANNOUNCE_RATE, tba, touched):
+        for item in self._pick(rng, n * ANNOUNCE_RATE, _waiting_without_date, touched):
             self._apply(item, rng, precision=rng.choice(DATED_PRECISIONS))
-        in_stock = lambda i: i.availability is Availability.IN_STOCK  # noqa: E731
-        for item in self._pick(rng, n * SOLD_OUT_RATE, in_stock, touched):
+        for item in self._pick(rng, n * SOLD_OUT_RATE, _in_stock, touched):
             self._apply(item, rng, availability=Availability.SOLD_OUT)
-        active = lambda i: i.availability is not Availability.DISCONTINUED  # noqa: E731
-        for item in self._pick(rng, n * DISCONTINUE_RATE, active, touched):
+        for item in self._pick(rng, n * DISCONTINUE_RATE, _still_sold, touched):
             self._apply(item, rng, availability=Availability.DISCONTINUED)
-        for sku in self._flappers:
-            flapper = self._items[sku]
-            if sku not in touched and flapper.availability in _FLAP and rng.random() < 0.5:
-                touched.add(sku)
-                self._apply(flapper, rng, availability=_FLAP[flapper.availability])
-        for item in self._pick(rng, n * REWORD_RATE, self._rewordable, touched, at_least=1):
-            self._apply(item, rng, reword=True)
-        for _ in range(self._count(rng, n * APPEAR_RATE)):
-            self._appear(self._new_item(rng))
-        gone = self._pick(rng, n * VANISH_RATE, lambda i: not i.flaps, touched)
-        self._vanish(gone)
 
     # --- the kinds of change ------------------------------------------------------------------
 
@@ -276,10 +291,6 @@ class Scenario:
     # --- helpers ------------------------------------------------------------------------------
 
     @staticmethod
-    def _rewordable(item: ItemState) -> bool:
-        return len(eta_phrasings(item.availability, item.precision, item.target)) > 1
-
-    @staticmethod
     def _count(rng: random.Random, expected: float, at_least: int = 0) -> int:
         whole = int(expected)
         return max(at_least, whole + (rng.random() < expected - whole))
@@ -309,43 +320,3 @@ class Scenario:
         self._order.append(item.sku)
         if item.availability in _WAITING:
             self._due[item.target].add(item.sku)
-
-    def _initial_item(self, rng: random.Random) -> ItemState:
-        roll = rng.random()
-        availability = (
-            Availability.PRE_ORDER
-            if roll < 0.55
-            else Availability.DELAYED
-            if roll < 0.70
-            else Availability.IN_STOCK
-            if roll < 0.90
-            else Availability.SOLD_OUT
-            if roll < 0.96
-            else Availability.DISCONTINUED
-        )
-        return self._item(rng, availability, 20 + int(rng.random() * 520))
-
-    def _new_item(self, rng: random.Random) -> ItemState:
-        return self._item(rng, Availability.PRE_ORDER, 60 + int(rng.random() * 480))
-
-    def _item(self, rng: random.Random, availability: Availability, days: int) -> ItemState:
-        name, maker = figure(rng)
-        precision = one_of(rng, _PRECISION_WEIGHTS)
-        target = self._start + dt.timedelta(days=self._day + days)
-        sku = sku_of(self._next_number)
-        self._next_number += 1
-        return ItemState(
-            sku=sku,
-            name=name,
-            manufacturer=maker,
-            availability=availability,
-            precision=precision,
-            target=target,
-            eta_text=one_of(rng, eta_phrasings(availability, precision, target)),
-            allocated=int(rng.random() * 51),
-        )
-
-
-def changed_skus(changes: Iterable[GroundTruthChange]) -> set[str]:
-    """The SKUs that had a real change among ``changes``."""
-    return {c.sku for c in changes if c.is_real}
