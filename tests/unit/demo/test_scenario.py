@@ -171,3 +171,13 @@ def test_an_empty_catalogue_still_moves_on() -> None:
     scenario.advance(5)
     assert scenario.count() == len(scenario.catalogue())
     assert all(c.kind is ChangeKind.APPEARED for c in scenario.ground_truth())
+
+
+def test_a_catalogue_of_100000_items_pages_from_anywhere() -> None:
+    scenario = Scenario(100_000, 2, START)
+    assert scenario.count() == 100_000
+    tail = scenario.page(99_990, 50)
+    assert [i.sku for i in tail] == [f"FK-{n:06d}" for n in range(99_991, 100_001)]
+    changes = scenario.advance(1)
+    assert sum(c.kind is ChangeKind.APPEARED for c in changes) > 100
+    assert scenario.page(scenario.count() - 1, 5)[0].sku > "FK-100000"
