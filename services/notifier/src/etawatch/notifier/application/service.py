@@ -9,8 +9,8 @@ call it with the time they choose; in a service a loop calls it every few second
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from etawatch.contracts.base import Message
 from etawatch.contracts.envelope import Envelope, to_json
 from etawatch.contracts.ids import notification_id
 from etawatch.contracts.messages import (
@@ -78,7 +78,7 @@ class NotifierService:
 
     # --- consuming ---------------------------------------------------------------------------
 
-    async def handle(self, envelope: Envelope[Message]) -> None:
+    async def handle(self, envelope: Envelope[Any]) -> None:
         """Store what an envelope asks for. Safe to call twice with the same envelope."""
         data = envelope.data
         if isinstance(data, ETAChanged):

@@ -156,11 +156,12 @@ class EmailComposer:
             msg["Reply-To"] = Address(addr_spec=self.shop.reply_to)
         msg["Date"] = format_datetime(now.astimezone(dt.UTC))
         msg["Message-ID"] = message_id
-        msg["Content-Language"] = language
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Etawatch-Notification-Id"] = str(notification_id)
         msg.set_content(text, subtype="plain", cte="quoted-printable")
         msg.add_alternative(html, subtype="html", cte="quoted-printable")
+        msg["Content-Language"] = language  # after the body: set_content clears Content-*
+        msg.set_boundary(f"=_{notification_id.hex}")  # the same notification, the same bytes
         return ComposedEmail(
             subject=subject,
             message_id=message_id,
