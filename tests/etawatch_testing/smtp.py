@@ -125,7 +125,7 @@ class SmtpServer:
             and self.login is not None
             and (data.login.decode(), data.password.decode()) == self.login
         )
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     def start(self) -> None:
         if self._controller is not None:
