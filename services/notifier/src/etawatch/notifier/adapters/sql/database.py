@@ -54,7 +54,10 @@ class SqliteDatabase:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA busy_timeout = 10000")
         if path != ":memory:":
+            # WAL with synchronous=NORMAL: a commit survives the process dying at any point
+            # (the crash this log is about); only a power cut may lose the last commits.
             self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
