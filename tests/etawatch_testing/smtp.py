@@ -1,7 +1,9 @@
 """A real SMTP server on a free loopback port (aiosmtpd) that records what it accepts.
 
 It can be told to answer 4xx a number of times, to refuse every message with 5xx, to refuse a
-recipient, to require a login, and to go down and come back on the same port. It runs in its
+recipient, to require a login, to speak TLS (``tls="starttls"`` or ``"implicit"``, with a
+certificate from a throwaway CA whose file is ``ca_file``), and to go down and come back on the
+same port. It runs in its
 own thread (aiosmtpd's ``Controller``), so tests wait for messages with ``wait_for``.
 
     with smtp_server() as smtp:
@@ -13,14 +15,18 @@ own thread (aiosmtpd's ``Controller``), so tests wait for messages with ``wait_f
 import email
 import email.policy
 import socket
+import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -96,11 +102,26 @@ class SmtpServer:
     """Start with ``start()`` (or use ``smtp_server()``); the port stays across restarts."""
 
     def __init__(
-        self, host: str = HOST, port: int | None = None, login: tuple[str, str] | None = None
+        self,
+        host: str = HOST,
+        port: int | None = None,
+        login: tuple[str, str] | None = None,
+        tls: Literal["none", "starttls", "implicit"] = "none",
+        ca_dir: str | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.login = login
+        self.tls = tls
+        self._server_context: ssl.SSLContext | None = None
+        self.ca_file: str | None = None
+        if tls != "none":
+            ca = trustme.CA()
+            self._server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ca.issue_cert(host).configure_cert(self._server_context)
+            folder = ca_dir or tempfile.mkdtemp(prefix="etawatch-smtp-ca-")
+            self.ca_file = str(Path(folder) / "ca.pem")
+            ca.cert_pem.write_to_path(self.ca_file)
         self.lock = threading.Lock()
         self.behaviour = _Behaviour()
         self.received: list[ReceivedMessage] = []
@@ -109,9 +130,10 @@ class SmtpServer:
 
     @property
     def url(self) -> str:
+        scheme = "smtps" if self.tls == "implicit" else "smtp"
         if self.login:
-            return f"smtp://{self.login[0]}:{self.login[1]}@{self.host}:{self.port}"
-        return f"smtp://{self.host}:{self.port}"
+            return f"{scheme}://{self.login[0]}:{self.login[1]}@{self.host}:{self.port}"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -132,11 +154,16 @@ class SmtpServer:
             return
         options: dict[str, Any] = {}
         if self.login:
-            options = {
+            options |= {
                 "authenticator": self._authenticate,
                 "auth_required": True,
-                "auth_require_tls": False,
+                # aiosmtpd cannot tell that an implicit-TLS transport is encrypted
+                "auth_require_tls": self.tls == "starttls",
             }
+        if self.tls == "starttls":
+            options |= {"tls_context": self._server_context, "require_starttls": True}
+        elif self.tls == "implicit":
+            options |= {"ssl_context": self._server_context, "server_hostname": self.host}
         controller = Controller(
             _Handler(self), hostname=self.host, port=self.port, ready_timeout=10, **options
         )
@@ -202,8 +229,11 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(login: tuple[str, str] | None = None) -> Iterator[SmtpServer]:
-    server = SmtpServer(login=login)
+def smtp_server(
+    login: tuple[str, str] | None = None,
+    tls: Literal["none", "starttls", "implicit"] = "none",
+) -> Iterator[SmtpServer]:
+    server = SmtpServer(login=login, tls=tls)
     server.start()
     try:
         yield server

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import uuid
+from typing import Literal
 
 import pytest
 from etawatch_testing.notifier import NOW, PRE, change
@@ -217,3 +218,21 @@ async def test_login_with_credentials_from_the_url() -> None:
         assert not caught.value.permanent  # our credentials, not the message: keep it queued
         assert caught.value.connection_lost
         await wrong.close()
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+async def test_tls_and_login_are_used(tls: Literal["starttls", "implicit"]) -> None:
+    with smtp_server(login=("shop", "s3cret-pass"), tls=tls) as server:
+        config = SmtpConfig.from_url(
+            server.url, ca_file=server.ca_file, require_starttls=tls == "starttls"
+        )
+        session = SmtpSession(config)
+        await session.send(b"Subject: hi\r\n\r\nbody\r\n", "a@figurky.example", ["b@example.com"])
+        await session.close()
+        assert len(server.wait_for(1)) == 1
+        untrusted = SmtpSession(SmtpConfig.from_url(server.url, attempts=1, wait_seconds=0))
+        with pytest.raises(DeliveryError) as caught:
+            await untrusted.send(b"Subject: x\r\n\r\nx\r\n", "a@figurky.example", ["b@example.com"])
+        assert not caught.value.permanent
+        await untrusted.close()
+        assert len(server.messages) == 1

@@ -24,6 +24,7 @@ def build_transport(settings: NotifierSettings) -> MailTransport:
             settings.smtp_url.get_secret_value(),
             require_starttls=settings.smtp_require_starttls,
             validate_certs=settings.smtp_validate_certs,
+            ca_file=None if settings.smtp_ca_file is None else str(settings.smtp_ca_file),
             timeout=settings.smtp_timeout_seconds,
             attempts=settings.smtp_attempts,
             wait_seconds=settings.smtp_retry_wait_seconds,

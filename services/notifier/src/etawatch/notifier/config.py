@@ -33,6 +33,9 @@ class NotifierSettings(ServiceSettings):
         False, description="Refuse to send over smtp:// when the server does not offer STARTTLS."
     )
     smtp_validate_certs: bool = Field(True, description="Check the mail server's certificate.")
+    smtp_ca_file: Path | None = Field(
+        None, description="CA certificates (PEM) to trust for the mail server, if not public."
+    )
     smtp_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of each SMTP command.")
     smtp_attempts: int = Field(
         3, ge=1, le=10, description="Tries per message within one flush on a 4xx or lost link."

@@ -39,6 +39,7 @@ class SmtpConfig:
     implicit_tls: bool = False
     require_starttls: bool = False
     validate_certs: bool = True
+    ca_file: str | None = None
     timeout: float = 30.0
     attempts: int = 3
     wait_seconds: float = 1.0
@@ -107,6 +108,7 @@ class SmtpSession:
             use_tls=c.implicit_tls,
             start_tls=None if not c.require_starttls else True,
             validate_certs=c.validate_certs,
+            cert_bundle=c.ca_file,
             timeout=c.timeout,
         )
         await client.connect()

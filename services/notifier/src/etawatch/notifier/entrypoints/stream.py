@@ -30,6 +30,7 @@ def register_consumer(broker: RabbitBroker, service: NotifierService, bus: Rabbi
         try:
             await service.handle(open_envelope(body))
         except (EnvelopeError, PoisonMessage) as exc:
+            log.warning("message dead-lettered", queue=NOTIFIER_CHANGES.name, reason=str(exc))
             await bus.dead_letter(NOTIFIER_CHANGES, body, str(exc))
             await message.ack()
             return
