@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from etawatch.contracts.availability import Availability
 from etawatch.contracts.envelope import Envelope, wrap
 from etawatch.contracts.eta import ETA, parse_eta
-from etawatch.contracts.messages import ChangeKind, ETAChanged
+from etawatch.contracts.messages import (
+    ChangeKind,
+    ETAChanged,
+    FailureReason,
+    ScrapeHealthDegraded,
+)
 from etawatch.notifier.adapters.sql.database import SqliteDatabase
 from etawatch.notifier.adapters.sql.store import SqlNotifierStore
 from etawatch.notifier.application.ports import DeliveryError, MailSession, MailTransport
@@ -74,6 +79,20 @@ def change(
         observed_at=observed_at,
     )
     return wrap(message, id=change_id or str(uuid.uuid4()), source="/test/ledger")
+
+
+def health_alert(
+    reason: FailureReason = FailureReason.LAYOUT_CHANGED, message: str = "table not found"
+) -> Envelope[ScrapeHealthDegraded]:
+    alert = ScrapeHealthDegraded(
+        supplier="acme",
+        consecutive_failures=3,
+        last_reason=reason,
+        last_message=message,
+        last_run_id=uuid.uuid4(),
+        failing_since=NOW,
+    )
+    return wrap(alert, id=str(uuid.uuid4()), source="/test/ledger")
 
 
 @dataclass

@@ -3,7 +3,6 @@
 import datetime as dt
 import email
 import email.policy
-import uuid
 
 import pytest
 from etawatch_testing.notifier import (
@@ -13,6 +12,7 @@ from etawatch_testing.notifier import (
     RecordingTransport,
     Sent,
     change,
+    health_alert,
     memory_store,
     notifier,
 )
@@ -24,11 +24,9 @@ from etawatch.contracts.ids import notification_id
 from etawatch.contracts.messages import (
     CloseReason,
     CustomerNotified,
-    FailureReason,
     NotificationFailed,
     NotificationFailureReason,
     OrderClosed,
-    ScrapeHealthDegraded,
 )
 from etawatch.contracts.topology import (
     LEDGER_EXCHANGE,
@@ -305,18 +303,6 @@ async def test_a_crash_before_publishing_publishes_later_with_the_same_id() -> N
     assert await again.flush_due(NOW + 2 * WINDOW) == []
     [published] = await outcomes.collect()
     assert isinstance(published.data, CustomerNotified)
-
-
-def health_alert() -> Envelope[ScrapeHealthDegraded]:
-    alert = ScrapeHealthDegraded(
-        supplier="acme",
-        consecutive_failures=3,
-        last_reason=FailureReason.LAYOUT_CHANGED,
-        last_message="table not found",
-        last_run_id=uuid.uuid4(),
-        failing_since=NOW,
-    )
-    return wrap(alert, id=str(uuid.uuid4()), source="/test/ledger")
 
 
 async def test_scrape_health_degraded_emails_the_operator_once() -> None:

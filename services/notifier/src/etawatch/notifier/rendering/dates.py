@@ -39,47 +39,51 @@ def format_day(day: dt.date, language: str) -> str:
     return format_date(day, format="long", locale=BABEL_LOCALE[language])
 
 
+UNKNOWN = {"cs": "termín zatím neznámý", "en": "date not yet known"}
+
+WINDOWS = {
+    "cs": {
+        Precision.WEEK: "{v} {n}. týdnu {year}",
+        Precision.MONTH: "v {month_locative} {year}",
+        Precision.QUARTER: "{v} {n}. čtvrtletí {year}",
+        Precision.HALF: "{v} {n}. pololetí {year}",
+        Precision.YEAR: "v roce {year}",
+    },
+    "en": {
+        Precision.WEEK: "in week {n} of {year}",
+        Precision.MONTH: "in {month} {year}",
+        Precision.QUARTER: "in Q{n} {year}",
+        Precision.HALF: "in H{n} {year}",
+        Precision.YEAR: "in {year}",
+    },
+}
+"""How each language says a window; ``{n}`` is the week, quarter or half of ``{year}``."""
+
+
+def _number(precision: Precision, start: dt.date) -> tuple[int, int]:
+    """The ordinal a window is named by, and its year (ISO year for weeks)."""
+    if precision is Precision.WEEK:
+        year, week, _ = start.isocalendar()
+        return week, year
+    if precision is Precision.QUARTER:
+        return (start.month - 1) // 3 + 1, start.year
+    if precision is Precision.HALF:
+        return (1 if start.month <= 6 else 2), start.year
+    return start.month, start.year
+
+
 def format_eta(eta: ETA, language: str) -> str:
     """The window of an ETA as a phrase: ``v březnu 2027``, ``in Q2 2027``, ``15 March 2027``."""
-    if eta.earliest is None or eta.precision is Precision.UNKNOWN:
-        return "termín zatím neznámý" if language == "cs" else "date not yet known"
     start = eta.earliest
-    if language == "cs":
-        return _cs(eta.precision, start)
-    return _en(eta.precision, start)
-
-
-def _cs(precision: Precision, start: dt.date) -> str:
-    match precision:
-        case Precision.DAY:
-            return format_day(start, "cs")
-        case Precision.WEEK:
-            year, week, _ = start.isocalendar()
-            return f"{cs_preposition(week)} {week}. týdnu {year}"
-        case Precision.MONTH:
-            return f"v {CS_MONTH_LOCATIVE[start.month - 1]} {start.year}"
-        case Precision.QUARTER:
-            quarter = (start.month - 1) // 3 + 1
-            return f"{cs_preposition(quarter)} {quarter}. čtvrtletí {start.year}"
-        case Precision.HALF:
-            half = 1 if start.month <= 6 else 2
-            return f"{cs_preposition(half)} {half}. pololetí {start.year}"
-        case _:
-            return f"v roce {start.year}"
-
-
-def _en(precision: Precision, start: dt.date) -> str:
-    match precision:
-        case Precision.DAY:
-            return format_day(start, "en")
-        case Precision.WEEK:
-            year, week, _ = start.isocalendar()
-            return f"in week {week} of {year}"
-        case Precision.MONTH:
-            return "in " + format_date(start, "MMMM y", locale=BABEL_LOCALE["en"])
-        case Precision.QUARTER:
-            return f"in Q{(start.month - 1) // 3 + 1} {start.year}"
-        case Precision.HALF:
-            return f"in H{1 if start.month <= 6 else 2} {start.year}"
-        case _:
-            return f"in {start.year}"
+    if start is None or eta.precision is Precision.UNKNOWN:
+        return UNKNOWN[language]
+    if eta.precision is Precision.DAY:
+        return format_day(start, language)
+    n, year = _number(eta.precision, start)
+    return WINDOWS[language][eta.precision].format(
+        n=n,
+        year=year,
+        v=cs_preposition(n),
+        month=format_date(start, "LLLL", locale=BABEL_LOCALE[language]),
+        month_locative=CS_MONTH_LOCATIVE[start.month - 1],
+    )
