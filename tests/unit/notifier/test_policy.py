@@ -202,3 +202,29 @@ def test_planning_refuses_changes_of_another_order_or_without_previous_values() 
 def test_plans_are_plain_values() -> None:
     plan = plan_order("2026-0001", [pending(change(after=(PRE, "01/2028")))], {}, POLICY)
     assert dataclasses.replace(plan) == plan
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kind"),
+    [
+        (state(Availability.IN_STOCK, "skladem"), state(PRE, "Q2 2027"), ChangeKind.ETA_KNOWN),
+        (state(Availability.IN_STOCK, "skladem"), state(PRE, ""), ChangeKind.AVAILABILITY_CHANGED),
+        (
+            state(Availability.SOLD_OUT, "03/2027"),
+            state(PRE, "15. 3. 2027"),
+            ChangeKind.ETA_EARLIER,
+        ),
+    ],
+)
+def test_leaving_stock_or_a_final_state_is_told_whatever_the_choices(
+    before: ItemState, after: ItemState, kind: ChangeKind
+) -> None:
+    quiet = NotificationPolicy(
+        tell_earlier=False,
+        tell_eta_known=False,
+        tell_eta_unknown=False,
+        tell_availability_changed=False,
+    )
+    verdict = quiet.judge(before, after)
+    assert isinstance(verdict, Tell)
+    assert verdict.kind is kind

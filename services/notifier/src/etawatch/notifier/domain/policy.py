@@ -55,36 +55,40 @@ class NotificationPolicy:
         if self.debounce < dt.timedelta(0):
             raise ValueError("debounce must not be negative")
 
-    def judge(self, before: ItemState, after: ItemState) -> Verdict:  # noqa: PLR0911
+    def judge(self, before: ItemState, after: ItemState) -> Verdict:
         """Tell or hold the change from what the customer knows (``before``) to ``after``."""
         if before.same_as(after):
             return Hold(None, SuppressReason.FLAPPING)
-        if after.availability is not before.availability:
-            kind = ALWAYS_TOLD_AVAILABILITY.get(after.availability)
-            if kind is not None:
-                return Tell(kind, None)
+        changed = after.availability is not before.availability
+        kind = ALWAYS_TOLD_AVAILABILITY.get(after.availability) if changed else None
+        if kind is not None:
+            return Tell(kind, None)
         comparison = compare_eta(before.eta, after.eta)
-        match comparison.shift:
+        verdict = self._by_dates(comparison.shift, comparison.days)
+        # Leaving stock, or coming back from sold out or discontinued, is always told.
+        left = changed and (
+            before.availability is Availability.IN_STOCK or before.availability.is_final
+        )
+        if left and isinstance(verdict, Hold):
+            return Tell(verdict.kind or ChangeKind.AVAILABILITY_CHANGED, comparison.days or None)
+        return verdict
+
+    def _by_dates(self, shift: Shift, days: int | None) -> Verdict:  # noqa: PLR0911
+        match shift:
             case Shift.LATER:
-                days = comparison.days or 0
-                if days >= self.later_threshold_days or self.tell_small_slips:
+                if (days or 0) >= self.later_threshold_days or self.tell_small_slips:
                     return Tell(ChangeKind.ETA_LATER, days)
                 return Hold(ChangeKind.ETA_LATER, SuppressReason.BELOW_THRESHOLD)
             case Shift.EARLIER | Shift.REFINED:
                 if self.tell_earlier:
-                    return Tell(ChangeKind.ETA_EARLIER, comparison.days)
+                    return Tell(ChangeKind.ETA_EARLIER, days)
                 return Hold(ChangeKind.ETA_EARLIER, SuppressReason.EARLIER_NOT_TOLD)
             case Shift.BECAME_KNOWN:
                 return self._by_choice(ChangeKind.ETA_KNOWN, self.tell_eta_known)
             case Shift.BECAME_UNKNOWN:
                 return self._by_choice(ChangeKind.ETA_UNKNOWN, self.tell_eta_unknown)
-        # Same dates, different availability (pre-order <-> delayed, back from stock, ...).
-        left_for_good = before.availability is Availability.IN_STOCK or (
-            before.availability.is_final
-        )
-        return self._by_choice(
-            ChangeKind.AVAILABILITY_CHANGED, left_for_good or self.tell_availability_changed
-        )
+        # Same dates, another availability (pre-order <-> delayed, unknown, ...).
+        return self._by_choice(ChangeKind.AVAILABILITY_CHANGED, self.tell_availability_changed)
 
     @staticmethod
     def _by_choice(kind: ChangeKind, tell: bool) -> Verdict:
