@@ -218,6 +218,25 @@ async def test_permanent_failure_ends_as_notification_failed(
     assert counter(service, "etawatch_notifier_failed_total", reason=reason.value) == 1
 
 
+async def test_a_message_that_cannot_be_addressed_fails_as_invalid_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    transport, outcomes = RecordingTransport(), Outcomes()
+    service = await notifier(transport=transport, bus=outcomes.bus)
+
+    def refuse(*args: object) -> None:
+        raise ValueError("invalid arguments; address parts cannot contain CR or LF")
+
+    monkeypatch.setattr(service.composer, "customer_email", refuse)
+    await service.handle(change(after=LATER))
+    assert await service.flush_due(NOW + WINDOW) == []
+    assert transport.sent == []
+    [published] = await outcomes.collect()
+    assert isinstance(published.data, NotificationFailed)
+    assert published.data.reason is NotificationFailureReason.INVALID_ADDRESS
+    assert "CR or LF" in published.data.detail
+
+
 async def test_temporary_failures_give_up_after_the_configured_time() -> None:
     transport, outcomes = RecordingTransport(), Outcomes()
     options = DeliveryOptions(

@@ -9,7 +9,7 @@ call it with the time they choose; in a service a loop calls it every few second
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from etawatch.contracts.envelope import Envelope, to_json
 from etawatch.contracts.ids import notification_id
@@ -57,7 +57,7 @@ class Delivery:
 
     notification_id: str
     kind: NotificationKind
-    outcome: str  # "sent", "failed" or "retry"
+    outcome: Literal["sent", "failed", "retry"]
     recipient: str
     subject: str
     message_id: str
@@ -265,7 +265,9 @@ class NotifierService:
         return self._delivery(out, "retry", exc.detail)
 
     @staticmethod
-    def _delivery(out: Outgoing, outcome: str, detail: str | None = None) -> Delivery:
+    def _delivery(
+        out: Outgoing, outcome: Literal["sent", "failed", "retry"], detail: str | None = None
+    ) -> Delivery:
         return Delivery(
             notification_id=out.notification_id,
             kind=out.kind,
