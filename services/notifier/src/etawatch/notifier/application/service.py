@@ -9,7 +9,7 @@ call it with the time they choose; in a service a loop calls it every few second
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from etawatch.contracts.envelope import Envelope, to_json
 from etawatch.contracts.ids import notification_id
@@ -18,11 +18,14 @@ from etawatch.contracts.messages import (
     NotificationFailureReason,
     ScrapeHealthDegraded,
 )
-from etawatch.contracts.topology import NOTIFICATIONS_EXCHANGE
-from etawatch.notifier.application.outcomes import outcome_envelope
+from etawatch.notifier.application.delivery import (
+    Delivery,
+    DeliveryOptions,
+    publish_outcomes,
+    send_due,
+)
 from etawatch.notifier.application.ports import (
     Clock,
-    DeliveryError,
     MailTransport,
     NotificationKind,
     NotifierStore,
@@ -40,29 +43,7 @@ from etawatch.runtime.log import get_logger
 
 log = get_logger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class DeliveryOptions:
-    operator_email: str | None = None
-    batch_size: int = 500
-    lease: dt.timedelta = dt.timedelta(minutes=5)
-    retry_backoff: dt.timedelta = dt.timedelta(minutes=1)
-    retry_backoff_max: dt.timedelta = dt.timedelta(hours=1)
-    give_up_after: dt.timedelta = dt.timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """What one ``flush_due`` did with one notification."""
-
-    notification_id: str
-    kind: NotificationKind
-    outcome: Literal["sent", "failed", "retry"]
-    recipient: str
-    subject: str
-    message_id: str
-    change_ids: tuple[str, ...]
-    detail: str | None = None
+__all__ = ["Delivery", "DeliveryOptions", "NotifierService"]
 
 
 @dataclass
@@ -141,8 +122,8 @@ class NotifierService:
         now = now or self.clock.now()
         for shop_order_id in await self.store.due_orders(now - self.policy.debounce):
             await self._plan(shop_order_id, now)
-        deliveries = await self._send_due(now)
-        await self._publish_outcomes()
+        deliveries = await send_due(self.store, self.transport, self.metrics, self.options, now)
+        await publish_outcomes(self.store, self.bus, self.options.batch_size)
         return deliveries
 
     async def _plan(self, shop_order_id: str, now: dt.datetime) -> None:
@@ -211,78 +192,3 @@ class NotifierService:
             message_id=email.message_id,
             raw=email.raw,
         )
-
-    async def _send_due(self, now: dt.datetime) -> list[Delivery]:
-        claimed = await self.store.claim_sendable(
-            now, now + self.options.lease, self.options.batch_size
-        )
-        deliveries: list[Delivery] = []
-        if not claimed:
-            return deliveries
-        async with self.transport.session() as session:
-            for position, out in enumerate(claimed):
-                try:
-                    await session.send(out.raw, out.sender, [out.recipient])
-                except DeliveryError as exc:
-                    deliveries.append(await self._not_delivered(out, exc, now))
-                    if exc.connection_lost:
-                        for rest in claimed[position + 1 :]:
-                            deliveries.append(await self._not_delivered(rest, exc, now))
-                        break
-                    continue
-                await self.store.mark_sent(out.notification_id, now)
-                self.metrics.sent.labels(out.kind.value).inc()
-                self.metrics.observe_delay(now - out.queued_at)
-                log.info(
-                    "notification sent",
-                    notification_id=out.notification_id,
-                    kind=out.kind.value,
-                    message_id=out.message_id,
-                )
-                deliveries.append(self._delivery(out, "sent"))
-        return deliveries
-
-    async def _not_delivered(self, out: Outgoing, exc: DeliveryError, now: dt.datetime) -> Delivery:
-        if exc.permanent or now - out.created_at >= self.options.give_up_after:
-            reason = exc.reason if exc.permanent else NotificationFailureReason.RETRIES_EXHAUSTED
-            await self.store.mark_failed(out.notification_id, reason, exc.detail, now)
-            self.metrics.failed.labels(reason.value).inc()
-            log.warning(
-                "notification failed",
-                notification_id=out.notification_id,
-                reason=reason.value,
-                detail=exc.detail,
-            )
-            return self._delivery(out, "failed", exc.detail)
-        backoff = self.options.retry_backoff * 2 ** max(out.attempts - 1, 0)
-        await self.store.retry_later(
-            out.notification_id, now + min(backoff, self.options.retry_backoff_max), exc.detail
-        )
-        self.metrics.retried.inc()
-        log.warning(
-            "notification postponed", notification_id=out.notification_id, detail=exc.detail
-        )
-        return self._delivery(out, "retry", exc.detail)
-
-    @staticmethod
-    def _delivery(
-        out: Outgoing, outcome: Literal["sent", "failed", "retry"], detail: str | None = None
-    ) -> Delivery:
-        return Delivery(
-            notification_id=out.notification_id,
-            kind=out.kind,
-            outcome=outcome,
-            recipient=out.recipient,
-            subject=out.subject,
-            message_id=out.message_id,
-            change_ids=out.change_ids,
-            detail=detail,
-        )
-
-    async def _publish_outcomes(self) -> None:
-        for out in await self.store.unpublished(self.options.batch_size):
-            envelope, routing_key = outcome_envelope(out)
-            await self.bus.publish(
-                envelope, exchange=NOTIFICATIONS_EXCHANGE, routing_key=routing_key
-            )
-            await self.store.mark_published(out.notification_id)
