@@ -20,6 +20,7 @@ from etawatch.contracts.messages import (
 from etawatch.contracts.topology import ERROR_HEADER
 from etawatch.notifier.adapters.smtp import SmtpConfig, SmtpSession
 from etawatch.notifier.application.ports import DeliveryError
+from etawatch.notifier.domain.model import PendingChange
 
 from .conftest import Harness, eventually
 
@@ -236,3 +237,25 @@ async def test_tls_and_login_are_used(tls: Literal["starttls", "implicit"]) -> N
         assert not caught.value.permanent
         await untrusted.close()
         assert len(server.messages) == 1
+
+
+async def test_a_failure_while_storing_is_redelivered_and_nothing_is_lost(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = harness.store.add_pending
+    failures: list[str] = []
+
+    async def flaky(change_: PendingChange, raw: str) -> bool:
+        if not failures:
+            failures.append(change_.change_id)
+            raise OSError("database is locked")
+        return await real(change_, raw)
+
+    monkeypatch.setattr(harness.store, "add_pending", flaky)
+    order = order_id()
+    envelope = change(order=order, after=LATER)
+    await harness.publish_envelope(envelope)
+    assert await harness.stored(order) == 1
+    assert failures == [envelope.id]
+    [delivery] = await harness.service.flush_due(NOW + WINDOW)
+    assert delivery.outcome == "sent"
