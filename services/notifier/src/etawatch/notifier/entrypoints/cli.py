@@ -1,6 +1,74 @@
 """The ``etawatch-notifier`` command."""
 
+import asyncio
+import datetime as dt
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from faststream.rabbit import RabbitBroker
+from prometheus_client import start_http_server
+from rich.console import Console
+
+from etawatch.contracts.ids import notification_id
+from etawatch.contracts.messages import ChangeKind
+from etawatch.notifier.bootstrap import build_notifier
 from etawatch.notifier.config import NotifierSettings
-from etawatch.runtime.cli import service_app
+from etawatch.notifier.entrypoints.stream import create_app
+from etawatch.notifier.rendering.compose import EmailComposer
+from etawatch.notifier.rendering.samples import sample_digest
+from etawatch.runtime.cli import service_app, start_logging
+from etawatch.runtime.rabbit import RabbitBus
 
 app = service_app("etawatch-notifier", __doc__, NotifierSettings)
+
+
+@app.command()
+def run() -> None:
+    """Consume changes from RabbitMQ, send what is due, publish each outcome."""
+    settings = NotifierSettings()
+    start_logging(settings)
+    asyncio.run(_run(settings))
+
+
+async def _run(settings: NotifierSettings) -> None:
+    broker = RabbitBroker(settings.amqp_url.get_secret_value())
+    service = await build_notifier(settings, RabbitBus(broker))
+    start_http_server(settings.metrics_port, registry=service.metrics.registry)
+    await create_app(broker, service, settings.flush_interval_seconds).run()
+
+
+@app.command()
+def preview(
+    locale: Annotated[str, typer.Option(help="Customer locale, e.g. cs, en, en_GB.")] = "cs",
+    kind: Annotated[
+        list[ChangeKind] | None, typer.Option(help="Change kind of an item; repeat for a digest.")
+    ] = None,
+    html: Annotated[bool, typer.Option(help="Print the HTML part instead of the text.")] = False,
+    eml: Annotated[Path | None, typer.Option(help="Also write the whole message here.")] = None,
+) -> None:
+    """Render the email for a sample change, as a customer with LOCALE would get it."""
+    settings = NotifierSettings()
+    digest = sample_digest(kind or [ChangeKind.ETA_LATER], locale)
+    composer = EmailComposer(settings.shop(), settings.default_locale)
+    composed = composer.customer_email(
+        digest, notification_id(digest.change_ids), dt.datetime.now(dt.UTC)
+    )
+    message = email.message_from_bytes(composed.raw, policy=email.policy.default)
+    if not isinstance(message, EmailMessage):
+        raise TypeError("expected an EmailMessage")
+    part = message.get_body(("html",) if html else ("plain",))
+    console = Console()
+    console.print(f"[bold]Subject:[/bold] {composed.subject}")
+    console.print(f"[bold]To:[/bold] {message['To']}   [bold]Language:[/bold] {composed.language}")
+    console.print(
+        part.get_content() if part is not None else "",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if eml is not None:
+        eml.write_bytes(composed.raw)

@@ -1,0 +1,1 @@
+"""The notifier's connections to the world: database, SMTP, outbox folder."""

@@ -1,0 +1,1 @@
+"""Plain SQL over sqlite3 (embedded, default) or psycopg (PostgreSQL, production)."""

@@ -1,0 +1,1 @@
+"""Use cases: store a change, flush what is due, send, record, publish."""

@@ -1,0 +1,145 @@
+"""The send log and pending changes, written once and run against SQLite and PostgreSQL."""
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from etawatch_testing.infra import PostgresDatabase
+from etawatch_testing.notifier import NOW, PRE, RecordingTransport, change, notifier
+
+from etawatch.contracts.envelope import to_json
+from etawatch.contracts.messages import NotificationFailureReason
+from etawatch.notifier.adapters.sql.database import open_database
+from etawatch.notifier.adapters.sql.store import SqlNotifierStore
+from etawatch.notifier.application.ports import (
+    NotificationKind,
+    Outgoing,
+    SendStatus,
+    StaleClaim,
+)
+from etawatch.notifier.domain.digest import plan_order
+from etawatch.notifier.domain.model import PendingChange
+from etawatch.notifier.domain.policy import NotificationPolicy
+
+pytestmark = pytest.mark.integration
+
+TABLES = ("notifier_pending_changes", "notifier_baselines", "notifier_send_log")
+WINDOW = dt.timedelta(minutes=30)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/notifier.db"
+    pg: PostgresDatabase = request.getfixturevalue("pg_database")
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        for table in TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+    return pg.url
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[SqlNotifierStore]:
+    opened = SqlNotifierStore(open_database(database_url))
+    await opened.create_tables()
+    await opened.create_tables()  # creating twice is harmless
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def pending(order: str = "O-1", **kwargs: object) -> tuple[PendingChange, str]:
+    envelope = change(order=order, after=(PRE, "01/2028"), **kwargs)  # type: ignore[arg-type]
+    return PendingChange(envelope.id, NOW, envelope.data), to_json(envelope).decode()
+
+
+def outgoing(nid: str, created_at: dt.datetime = NOW) -> Outgoing:
+    return Outgoing(
+        notification_id=nid,
+        kind=NotificationKind.CUSTOMER,
+        recipient="jana@example.com",
+        sender="objednavky@figurky.example",
+        subject="Objednávka O-1",
+        message_id=f"<{nid}@figurky.example>",
+        change_ids=("c-1",),
+        raw=b"Subject: x\r\n\r\nbody\r\n",
+        created_at=created_at,
+        queued_at=created_at,
+        shop_order_id="O-1",
+        customer_id="customer-1",
+        locale="cs",
+    )
+
+
+async def test_pending_changes_are_stored_once_and_read_back(store: SqlNotifierStore) -> None:
+    change_, raw = pending()
+    assert await store.add_pending(change_, raw)
+    assert not await store.add_pending(change_, raw)
+    [back] = await store.pending_of("O-1")
+    assert back == change_
+    assert await store.due_orders(NOW - dt.timedelta(seconds=1)) == []
+    assert await store.due_orders(NOW) == ["O-1"]
+
+
+async def test_a_plan_is_committed_once_and_a_stale_one_writes_nothing(
+    store: SqlNotifierStore,
+) -> None:
+    change_, raw = pending()
+    await store.add_pending(change_, raw)
+    plan = plan_order("O-1", await store.pending_of("O-1"), {}, NotificationPolicy())
+    await store.commit_plan(plan, outgoing("n-1"))
+    assert await store.pending_of("O-1") == []
+    assert len(await store.baselines_of("O-1")) == 1
+    with pytest.raises(StaleClaim):
+        await store.commit_plan(plan, outgoing("n-2"))
+    assert await store.get("n-2") is None
+    assert not await store.add_pending(change_, raw)  # a replay after it was told
+
+
+async def test_a_claim_is_a_lease(store: SqlNotifierStore) -> None:
+    assert await store.queue(outgoing("n-1"))
+    assert not await store.queue(outgoing("n-1"))
+    lease = NOW + dt.timedelta(minutes=5)
+    [claimed] = await store.claim_sendable(NOW, lease, 10)
+    assert claimed.attempts == 1
+    assert claimed.raw == b"Subject: x\r\n\r\nbody\r\n"
+    assert await store.claim_sendable(NOW, lease, 10) == []
+    [again] = await store.claim_sendable(lease, lease + dt.timedelta(minutes=5), 10)
+    assert again.attempts == 2
+
+
+async def test_finished_messages_drop_their_body_and_are_published_once(
+    store: SqlNotifierStore,
+) -> None:
+    await store.queue(outgoing("n-1"))
+    await store.queue(outgoing("n-2"))
+    await store.mark_sent("n-1", NOW)
+    await store.mark_failed("n-2", NotificationFailureReason.PERMANENT_REJECTION, "554", NOW)
+    sent, failed = await store.get("n-1"), await store.get("n-2")
+    assert sent is not None
+    assert failed is not None
+    assert (sent.status, sent.raw, sent.finished_at) == (SendStatus.SENT, b"", NOW)
+    assert failed.failure_reason is NotificationFailureReason.PERMANENT_REJECTION
+    assert {o.notification_id for o in await store.unpublished(10)} == {"n-1", "n-2"}
+    await store.mark_published("n-1")
+    assert [o.notification_id for o in await store.unpublished(10)] == ["n-2"]
+
+
+async def test_two_workers_on_one_database_send_each_change_once(database_url: str) -> None:
+    stores = [SqlNotifierStore(open_database(database_url)) for _ in range(2)]
+    for s in stores:
+        await s.create_tables()
+    transport = RecordingTransport()
+    first, second = [await notifier(store=s, transport=transport) for s in stores]
+    for n in range(20):
+        await first.handle(change(order=f"O-{n}", after=(PRE, "01/2028")))
+    results = await asyncio.gather(first.flush_due(NOW + WINDOW), second.flush_due(NOW + WINDOW))
+    assert sum(len(r) for r in results) == 20
+    assert len(transport.sent) == 20
+    assert len({s.raw for s in transport.sent}) == 20
+    for s in stores:
+        await s.close()
