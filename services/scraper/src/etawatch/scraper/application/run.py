@@ -36,10 +36,6 @@ from etawatch.scraper.domain.validation import Validated, validate
 
 log = get_logger(__name__)
 
-ABORT_GRACE_SECONDS = 15.0
-"""How long after the run's time limit the browser gets to give up by itself before it is killed."""
-
-
 @dataclass(frozen=True)
 class RunOptions:
     data_dir: Path
@@ -47,6 +43,8 @@ class RunOptions:
     """Accept a table much shorter than the last complete run (the operator checked it)."""
     time_limit_seconds: float | None = None
     """Overrides the profile's ``timeouts.run_seconds``."""
+    abort_grace_seconds: float = 15.0
+    """How long past the time limit the reader gets to stop by itself before it is killed."""
 
 
 async def run_once(
@@ -113,7 +111,7 @@ async def _read_and_validate(
     reader = reader_factory()
     read: PortalRead | None = None
     try:
-        read = await _read(reader, limit)
+        read = await _read(reader, limit, options.abort_grace_seconds)
         validated = validate(read, profile, previous, accept_drop=options.accept_drop)
     except ScrapeFailure as failure:
         artifacts = await _artifacts(reader, options.data_dir, outcome.run_id, failure.reason)
@@ -130,18 +128,18 @@ async def _read_and_validate(
     ), validated
 
 
-async def _read(reader: PortalReader, limit: float) -> PortalRead:
+async def _read(reader: PortalReader, limit: float, grace: float) -> PortalRead:
     """Read in a worker thread under a hard time limit; past it the browser is killed."""
     deadline = time.monotonic() + limit
     task = asyncio.ensure_future(asyncio.to_thread(reader.read, deadline))
     try:
-        return await asyncio.wait_for(asyncio.shield(task), timeout=limit + ABORT_GRACE_SECONDS)
+        return await asyncio.wait_for(asyncio.shield(task), timeout=limit + grace)
     except TimeoutError:
         # The reader did not stop at its deadline: quit the browser under it, which makes its
         # pending WebDriver call fail, and wait for the worker thread to notice.
         await asyncio.to_thread(reader.close)
         with suppress(Exception):
-            await asyncio.wait_for(task, timeout=ABORT_GRACE_SECONDS)
+            await asyncio.wait_for(task, timeout=grace)
         raise ScrapeFailure(
             FailureReason.TIME_LIMIT, f"the run took longer than its limit of {limit:.0f} s"
         ) from None
