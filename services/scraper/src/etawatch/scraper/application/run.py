@@ -36,6 +36,7 @@ from etawatch.scraper.domain.validation import Validated, validate
 
 log = get_logger(__name__)
 
+
 @dataclass(frozen=True)
 class RunOptions:
     data_dir: Path
