@@ -75,7 +75,7 @@ def test_a_minimal_profile_takes_defaults_and_alternative_headers() -> None:
     ],
 )
 def test_a_bad_profile_names_the_field(change: tuple[str, str], expected: str) -> None:
-    with pytest.raises(ProfileError, match="bad.toml") as error:
+    with pytest.raises(ProfileError, match=r"bad\.toml") as error:
         parse_profile(MINIMAL.replace(*change), "bad.toml")
     assert expected in str(error.value)
 
