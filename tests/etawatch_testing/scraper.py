@@ -134,6 +134,7 @@ class FakeReader:
 
     result: PortalRead | BaseException
     block_until_closed: bool = False
+    logins: int = 1
     closed: int = 0
     artifacts_asked: list[Path] = field(default_factory=list)
     _closed_event: threading.Event = field(default_factory=threading.Event)

@@ -92,7 +92,7 @@ def with_retries(
         retry=retry_if_exception_type(TransientError),
         stop=stop_any(stop_after_attempt(policy.attempts), StopAtDeadline(deadline)),
         wait=wait_exponential_jitter(
-            initial=policy.initial_backoff_seconds,
+            multiplier=policy.initial_backoff_seconds,
             max=policy.max_backoff_seconds,
             jitter=policy.jitter_seconds,
         ),

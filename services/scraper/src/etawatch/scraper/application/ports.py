@@ -13,6 +13,9 @@ from etawatch.scraper.domain.table import PortalRead
 class PortalReader(Protocol):
     """One browser session against one portal. Blocking: the run calls it in a worker thread."""
 
+    logins: int
+    """Logins made so far in this run (also known when the read failed)."""
+
     def read(self, deadline: float) -> PortalRead:
         """Log in (or reuse the session) and read every row; ``deadline`` is ``time.monotonic``.
 

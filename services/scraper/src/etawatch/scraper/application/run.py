@@ -116,12 +116,12 @@ async def _read_and_validate(
         validated = validate(read, profile, previous, accept_drop=options.accept_drop)
     except ScrapeFailure as failure:
         artifacts = await _artifacts(reader, options.data_dir, outcome.run_id, failure.reason)
-        return _failed(outcome, failure.reason, failure.message, artifacts, read), None
+        return _failed(outcome, failure.reason, failure.message, artifacts, reader), None
     except Exception as exc:  # a bug or an unexpected browser state: still a clean failed run
         log.exception("scrape run broke", run_id=str(outcome.run_id))
         reason = FailureReason.INTERNAL_ERROR
         artifacts = await _artifacts(reader, options.data_dir, outcome.run_id, reason)
-        return _failed(outcome, reason, repr(exc), artifacts, read), None
+        return _failed(outcome, reason, repr(exc), artifacts, reader), None
     finally:
         await asyncio.to_thread(reader.close)
     return replace(
@@ -167,15 +167,10 @@ def _failed(
     reason: FailureReason,
     message: str,
     artifacts: tuple[str, ...],
-    read: PortalRead | None,
+    reader: PortalReader,
 ) -> RunOutcome:
     return replace(
-        outcome,
-        reason=reason,
-        message=message,
-        artifacts=artifacts,
-        logins=read.logins if read else 0,
-        session_reused=read.session_reused if read else False,
+        outcome, reason=reason, message=message, artifacts=artifacts, logins=reader.logins
     )
 
 
