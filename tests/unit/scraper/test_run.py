@@ -176,3 +176,13 @@ async def test_each_run_has_its_own_id(tmp_path: Path) -> None:
     first, _ = await scrape(FakeReader(catalogue_read(3)), tmp_path)
     second, _ = await scrape(FakeReader(catalogue_read(3)), tmp_path)
     assert isinstance(first.run_id, uuid.UUID) and first.run_id != second.run_id
+
+
+async def test_cells_longer_than_the_contract_allows_are_cut_not_refused(tmp_path: Path) -> None:
+    long_name, long_eta = "N" * 1500, "až " * 500
+    read = PortalRead(pages=(page([(row(1)[0], long_name, *row(1)[2:4], long_eta, "1")]),))
+    outcome, bus = await scrape(FakeReader(read), tmp_path)
+    assert outcome.ok, outcome.message
+    observed = bus.of_type(ItemAvailabilityObserved)[0].data
+    assert observed.name == "N" * 1000
+    assert observed.eta.raw == long_eta[:1000]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from etawatch.contracts import ids, topology
 from etawatch.contracts.base import Message
-from etawatch.contracts.envelope import wrap
+from etawatch.contracts.envelope import Envelope, wrap
 from etawatch.contracts.messages import (
     FailureReason,
     ItemAvailabilityObserved,
@@ -21,6 +21,13 @@ from etawatch.scraper.domain.validation import Report
 
 SOURCE = "/etawatch/scraper"
 MAX_TEXT = 1000
+
+_ENVELOPE_CLASSES = tuple(
+    Envelope[model]  # type: ignore[valid-type]
+    for model in (ScrapeRunStarted, ItemAvailabilityObserved, ScrapeRunCompleted, ScrapeRunFailed)
+)
+"""Held so pydantic's cache of parametrised generics (weak references) keeps them: otherwise
+``wrap`` rebuilds the ``Envelope[...]`` class again and again, half the cost of publishing."""
 
 
 def _text(value: str) -> str:
@@ -83,7 +90,9 @@ class RunPublisher:
             manufacturer=_text(row.manufacturer) if row.manufacturer else None,
             availability=row.availability,
             availability_raw=_text(row.availability_raw),
-            eta=row.eta.model_copy(update={"raw": _text(row.eta.raw)}),
+            eta=row.eta
+            if len(row.eta.raw) <= MAX_TEXT
+            else row.eta.model_copy(update={"raw": _text(row.eta.raw)}),
             quantity_allocated=row.quantity_allocated,
             observed_at=row.observed_at,
             position=position,
