@@ -1,6 +1,7 @@
 """Every fault switch of the simulated portal ends as the right run, and no failed run publishes
 a single observation."""
 
+import logging
 import uuid
 from pathlib import Path
 
@@ -197,3 +198,18 @@ async def test_wrong_credentials_fail_fast_and_never_lock_the_account(
             assert "guess-" not in wrong.outcome.message
         right = await scrape("simulated-server", portal, tmp_path / "right")
         assert right.outcome.ok, right.outcome.message  # 2 wrong attempts: not locked
+
+
+async def test_the_password_never_reaches_the_logs(
+    scrape: Runner,
+    server_portal: PortalServer,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)  # selenium, httpx, aio-pika: everything they would log
+    server_portal.faults.set(refuse_login=True)
+    result = await scrape("simulated-server", server_portal, portal_password="never-log-me-42")
+    assert_failed(result, FailureReason.LOGIN_FAILED)
+    logged = caplog.text + capsys.readouterr().out  # stdlib logging + structlog's own output
+    assert "logging in to the portal" in logged and "Publishing message" in logged
+    assert "never-log-me-42" not in logged

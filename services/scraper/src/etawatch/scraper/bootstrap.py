@@ -9,6 +9,7 @@ Embedded mode (the all-in-one demo) calls::
 Distributed mode (``etawatch-scraper once|schedule``) does the same with ``rabbit_bus(settings)``.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -70,8 +71,14 @@ class Scraper:
     metrics: ScraperMetrics = field(default_factory=ScraperMetrics)
     readers: ReaderFactory | None = None
     clock: Clock = utc_now
+    _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def run_once(self, *, accept_drop: bool = False) -> RunOutcome:
+        """One run; runs asked for while one is going wait for it (one browser per portal)."""
+        async with self._one_at_a_time:
+            return await self._run(accept_drop=accept_drop)
+
+    async def _run(self, *, accept_drop: bool) -> RunOutcome:
         readers = self.readers or reader_factory(self.profile, self.settings, clock=self.clock)
         return await run_once(
             self.profile,
