@@ -48,6 +48,7 @@ log = get_logger(__name__)
 logging.getLogger("selenium.webdriver.remote.remote_connection").setLevel(logging.INFO)
 
 MAX_PAGES = 10_000
+DEADLINE_MARGIN_SECONDS = 0.5
 
 
 class _LoginNeeded(Exception):  # noqa: N818 - a signal, not an error
@@ -101,14 +102,20 @@ class SeleniumPortalReader:
                 pages = self._read_pages(driver, deadline)
             self._save_cookies(driver)
         except WebDriverException as exc:
-            if self._closed:
-                raise ScrapeFailure(
-                    FailureReason.TIME_LIMIT, "the browser was stopped at the run's time limit"
-                ) from exc
-            raise ScrapeFailure(
-                FailureReason.BROWSER_ERROR, f"the browser failed: {exc.msg or exc!r}"
-            ) from exc
+            raise self._browser_failure(exc, deadline) from exc
         return PortalRead(pages=tuple(pages), logins=self.logins, session_reused=self.logins == 0)
+
+    def _browser_failure(self, exc: WebDriverException, deadline: float) -> ScrapeFailure:
+        if self._closed:
+            return ScrapeFailure(
+                FailureReason.TIME_LIMIT, "the browser was stopped at the run's time limit"
+            )
+        if time.monotonic() >= deadline - DEADLINE_MARGIN_SECONDS:
+            # page loads are cut to what is left of the run, so they time out at its end
+            return ScrapeFailure(FailureReason.TIME_LIMIT, "the run reached its time limit")
+        if isinstance(exc, TimeoutException):
+            return ScrapeFailure(FailureReason.TIMEOUT, f"the portal did not answer: {exc.msg}")
+        return ScrapeFailure(FailureReason.BROWSER_ERROR, f"the browser failed: {exc.msg or exc!r}")
 
     def save_artifacts(self, folder: Path) -> list[Path]:
         saved: list[Path] = []
@@ -252,12 +259,19 @@ class SeleniumPortalReader:
             )
         self.logins += 1
         self._limiter.wait()
-        timeout, _ = self._bounded_timeout(driver, deadline)
+        timeout, cut = self._bounded_timeout(driver, deadline)
         log.info("logging in to the portal", login=self.logins, user=self.credentials.username)
         try:
             state = LoginPage(driver, self.profile).log_in(self.credentials, timeout)
-        except TransientError as exc:  # never retry a login blindly: attempts count to a lock
-            raise ScrapeFailure(exc.reason, exc.message) from exc
+        except (TransientError, TimeoutException) as exc:
+            # never retried blindly: every attempt counts toward the portal's lock
+            if cut or time.monotonic() >= deadline - DEADLINE_MARGIN_SECONDS:
+                raise ScrapeFailure(
+                    FailureReason.TIME_LIMIT, "the run reached its time limit while logging in"
+                ) from exc
+            if isinstance(exc, TransientError):
+                raise ScrapeFailure(exc.reason, exc.message) from exc
+            raise ScrapeFailure(FailureReason.TIMEOUT, "the login did not answer") from exc
         self._save_cookies(driver)
         return state
 
