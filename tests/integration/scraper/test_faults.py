@@ -48,13 +48,32 @@ async def test_maintenance_fails_and_keeps_a_screenshot_and_the_page(
     assert 'id="maintenance"' in artifacts["page.html"].read_text(encoding="utf-8")
 
 
-async def test_a_renamed_column_is_a_layout_change(
-    scrape: Runner, server_portal: PortalServer
+@pytest.mark.parametrize(
+    ("switches", "reason", "says"),
+    [
+        (
+            {"rename_column": {"Dostupnost": "Stav skladu"}},
+            FailureReason.LAYOUT_CHANGED,
+            "'Stav skladu'",
+        ),
+        ({"login_form_changed": True}, FailureReason.LOGIN_FORM_CHANGED, "form#login-form"),
+        ({"refuse_login": True}, FailureReason.LOGIN_FAILED, "Neplatné přihlašovací údaje"),
+        ({"error_pages": [3], "error_mode": "always"}, FailureReason.HTTP_ERROR, "HTTP 500"),
+    ],
+    ids=["renamed-column", "login-form-changed", "login-refused", "http-500-always"],
+)
+async def test_a_fault_ends_as_its_failure_after_one_login(
+    scrape: Runner,
+    server_portal: PortalServer,
+    switches: dict[str, object],
+    reason: FailureReason,
+    says: str,
 ) -> None:
-    server_portal.faults.set(rename_column={"Dostupnost": "Stav skladu"})
+    server_portal.faults.set(**switches)
     result = await scrape("simulated-server", server_portal)
-    assert_failed(result, FailureReason.LAYOUT_CHANGED)
-    assert "'Dostupnost'" in result.outcome.message and "'Stav skladu'" in result.outcome.message
+    assert_failed(result, reason)
+    assert says in result.outcome.message
+    assert result.outcome.logins == 1  # a refused login is never tried again in the run
     assert "page.html" in artifacts_of(result)
 
 
@@ -72,25 +91,6 @@ async def test_reordered_columns_are_still_read_by_their_header(
     assert seen == expected
 
 
-async def test_a_changed_login_form_is_reported_as_such(
-    scrape: Runner, server_portal: PortalServer
-) -> None:
-    server_portal.faults.set(login_form_changed=True)
-    result = await scrape("simulated-server", server_portal)
-    assert_failed(result, FailureReason.LOGIN_FORM_CHANGED)
-    assert "form#login-form" in result.outcome.message
-
-
-async def test_a_refused_login_fails_after_one_attempt(
-    scrape: Runner, server_portal: PortalServer
-) -> None:
-    server_portal.faults.set(refuse_login=True)
-    result = await scrape("simulated-server", server_portal)
-    assert_failed(result, FailureReason.LOGIN_FAILED)
-    assert result.outcome.logins == 1
-    assert "Neplatné přihlašovací údaje" in result.outcome.message
-
-
 async def test_a_truncated_table_is_not_published(
     scrape: Runner, server_portal: PortalServer, tmp_path: Path
 ) -> None:
@@ -103,33 +103,23 @@ async def test_a_truncated_table_is_not_published(
     assert f"fewer than the {previous} of the last complete run" in result.outcome.message
 
 
+@pytest.mark.parametrize(
+    ("profile", "mode"),
+    [("simulated-server", RenderMode.SERVER), ("simulated-script", RenderMode.SCRIPT)],
+)
 async def test_http_500_once_is_retried_and_the_run_completes(
-    scrape: Runner, server_portal: PortalServer
+    scrape: Runner,
+    server_portal: PortalServer,
+    script_portal: PortalServer,
+    profile: str,
+    mode: RenderMode,
 ) -> None:
-    server_portal.faults.set(error_pages=[2, 4], error_mode="once")
-    result = await scrape("simulated-server", server_portal)
+    """Server mode: the page answers 500; script mode: its rows' JSON does (data-loaded=error)."""
+    portal = script_portal if mode is RenderMode.SCRIPT else server_portal
+    portal.faults.set(error_pages=[2, 4], error_mode="once")
+    result = await scrape(profile, portal)
     assert result.outcome.ok, result.outcome.message
-    assert len(result.messages.observed) == len(server_portal.scenario.catalogue())
-
-
-async def test_a_failed_data_load_in_script_mode_is_retried(
-    scrape: Runner, script_portal: PortalServer
-) -> None:
-    script_portal.faults.set(error_pages=[3], error_mode="once")
-    result = await scrape("simulated-script", script_portal)
-    assert result.outcome.ok, result.outcome.message
-    assert len(result.messages.observed) == len(script_portal.scenario.catalogue())
-
-
-async def test_http_500_that_stays_fails_as_an_http_error(
-    scrape: Runner, server_portal: PortalServer
-) -> None:
-    server_portal.faults.set(error_pages=[3], error_mode="always")
-    result = await scrape("simulated-server", server_portal)
-    assert_failed(result, FailureReason.HTTP_ERROR)
-    assert (
-        "HTTP 500" in result.outcome.message and "gave up after retries" in result.outcome.message
-    )
+    assert len(result.messages.observed) == len(portal.scenario.catalogue())
 
 
 async def test_a_slow_portal_hits_the_time_limit_and_the_browser_is_closed(

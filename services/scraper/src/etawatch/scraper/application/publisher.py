@@ -68,6 +68,13 @@ class RunPublisher:
         )
         await self.bus.publish(envelope, exchange=topology.SCRAPE_EXCHANGE, routing_key=routing_key)
 
+    async def _run_event(self, message: Message, kind: str, routing_key: str) -> None:
+        await self._publish(
+            message,
+            id=ids.run_event_id(self.run_id, kind),
+            routing_key=routing_key.format(supplier=self.supplier),
+        )
+
     async def started(self) -> None:
         message = ScrapeRunStarted(
             run_id=self.run_id,
@@ -75,11 +82,7 @@ class RunPublisher:
             profile=self.profile,
             started_at=self.started_at,
         )
-        await self._publish(
-            message,
-            id=ids.run_event_id(self.run_id, "started"),
-            routing_key=topology.RK_RUN_STARTED.format(supplier=self.supplier),
-        )
+        await self._run_event(message, "started", topology.RK_RUN_STARTED)
 
     def observation(self, row: ScrapedRow, position: int) -> ItemAvailabilityObserved:
         return ItemAvailabilityObserved(
@@ -128,11 +131,7 @@ class RunPublisher:
             duplicate_skus=report.duplicate_skus,
             previous_items_seen=report.previous_items_seen,
         )
-        await self._publish(
-            message,
-            id=ids.run_event_id(self.run_id, "completed"),
-            routing_key=topology.RK_RUN_COMPLETED.format(supplier=self.supplier),
-        )
+        await self._run_event(message, "completed", topology.RK_RUN_COMPLETED)
 
     async def failed(
         self,
@@ -150,8 +149,4 @@ class RunPublisher:
             message=_text(message),
             artifacts=tuple(artifacts),
         )
-        await self._publish(
-            event,
-            id=ids.run_event_id(self.run_id, "failed"),
-            routing_key=topology.RK_RUN_FAILED.format(supplier=self.supplier),
-        )
+        await self._run_event(event, "failed", topology.RK_RUN_FAILED)
