@@ -1,0 +1,1 @@
+"""Sessions, logins and what a page shows: the portal's use cases."""

@@ -1,0 +1,1 @@
+"""The portal's catalogue, its scenario and its fault switches: pure logic, no I/O."""

@@ -1,0 +1,1 @@
+"""The portal's web application and its command line."""
