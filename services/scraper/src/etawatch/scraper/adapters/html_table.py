@@ -1,6 +1,7 @@
 """Reading a whole table page in one go: the page's HTML parsed with lxml, never cell by cell."""
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -23,8 +24,13 @@ def _text(element: lxml.html.HtmlElement) -> str:
     return re.sub(r"\s+", " ", element.text_content()).strip()
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(selector: str) -> CSSSelector:
+    return CSSSelector(selector)
+
+
 def _select(root: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
-    return CSSSelector(selector)(root)  # type: ignore[no-any-return]
+    return _compiled(selector)(root)  # type: ignore[no-any-return]
 
 
 def parse_table_page(
