@@ -107,18 +107,23 @@ def naive(
 async def robot(
     profile: Profile, settings: ScraperSettings, start: Callable[[], WebDriver]
 ) -> tuple[float, int, float]:
-    """(b) one full run of the robot; also the time of reading alone (no validation/publish)."""
-    readers = reader_factory(profile, settings, browser=start)
-    reader = readers()
-    read_only = _timed(lambda: reader.read(time.monotonic() + 600))
-    reader.close()
-    bus = InMemoryBus()
-    scraper = Scraper(profile, settings, bus, readers=readers)
+    """(b) one full run of the robot from a fresh data folder (so it logs in, like (a)); and
+    the time of reading alone (no validation, no publishing), also from a fresh folder."""
+    full = settings.model_copy(update={"data_dir": settings.data_dir / "full"})
+    scraper = Scraper(
+        profile, full, InMemoryBus(), readers=reader_factory(profile, full, browser=start)
+    )
     begin = time.perf_counter()
     outcome = await scraper.run_once()
     seconds = time.perf_counter() - begin
     if not outcome.ok:
         raise SystemExit(f"the robot's run failed: {outcome.reason}: {outcome.message}")
+    fresh = settings.model_copy(update={"data_dir": settings.data_dir / "read"})
+    reader = reader_factory(profile, fresh, browser=start)()
+    try:
+        read_only = _timed(lambda: reader.read(time.monotonic() + 600))
+    finally:
+        reader.close()
     return seconds, outcome.items_seen, read_only
 
 
