@@ -56,11 +56,12 @@ async def test_maintenance_fails_and_keeps_a_screenshot_and_the_page(
             FailureReason.LAYOUT_CHANGED,
             "'Stav skladu'",
         ),
+        ({"hide_columns": ["Přiděleno"]}, FailureReason.LAYOUT_CHANGED, "'Přiděleno'"),
         ({"login_form_changed": True}, FailureReason.LOGIN_FORM_CHANGED, "form#login-form"),
         ({"refuse_login": True}, FailureReason.LOGIN_FAILED, "Neplatné přihlašovací údaje"),
         ({"error_pages": [3], "error_mode": "always"}, FailureReason.HTTP_ERROR, "HTTP 500"),
     ],
-    ids=["renamed-column", "login-form-changed", "login-refused", "http-500-always"],
+    ids=["renamed-column", "hidden-column", "login-form-changed", "login-refused", "http-500"],
 )
 async def test_a_fault_ends_as_its_failure_after_one_login(
     scrape: Runner,
