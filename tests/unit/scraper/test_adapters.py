@@ -8,51 +8,38 @@ from pathlib import Path
 import httpx
 import pytest
 from etawatch_testing.scraper import server_profile
-from pydantic import SecretStr
 
 from etawatch.contracts.messages import FailureReason
 from etawatch.scraper.adapters.data_folder import CookieJar, FileRunState
-from etawatch.scraper.adapters.portal_reader import SeleniumPortalReader, _LoginNeeded
-from etawatch.scraper.domain.credentials import Credentials
+from etawatch.scraper.adapters.export_download import LoginNeeded, export_body
 from etawatch.scraper.domain.failures import ScrapeFailure, TransientError
 
-
-def reader(tmp_path: Path) -> SeleniumPortalReader:
-    def no_browser() -> None:
-        raise AssertionError("no browser in a unit test")
-
-    return SeleniumPortalReader(
-        server_profile(),
-        Credentials("shop", SecretStr("x" * 8)),
-        base_url="http://portal.test",
-        browser_factory=no_browser,  # type: ignore[arg-type]
-        cookies=CookieJar(tmp_path, "p"),
-    )
+PROFILE = server_profile()
 
 
 def answer(status: int, body: str = "", **headers: str) -> httpx.Response:
     return httpx.Response(status, text=body, headers=headers)
 
 
-def test_a_csv_answer_is_the_export(tmp_path: Path) -> None:
-    body = reader(tmp_path)._export_body(answer(200, "a;b\r\n", **{"content-type": "text/csv"}))
+def test_a_csv_answer_is_the_export() -> None:
+    body = export_body(answer(200, "a;b\r\n", **{"content-type": "text/csv"}), PROFILE)
     assert body == b"a;b\r\n"
 
 
-def test_a_redirect_to_the_login_means_the_session_is_gone(tmp_path: Path) -> None:
-    with pytest.raises(_LoginNeeded):
-        reader(tmp_path)._export_body(answer(303, location="/login?next=%2Fexport.csv"))
+def test_a_redirect_to_the_login_means_the_session_is_gone() -> None:
+    with pytest.raises(LoginNeeded):
+        export_body(answer(303, location="/login?next=%2Fexport.csv"), PROFILE)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 429])
-def test_server_errors_are_worth_another_try(tmp_path: Path, status: int) -> None:
+def test_server_errors_are_worth_another_try(status: int) -> None:
     with pytest.raises(TransientError, match=f"HTTP {status}"):
-        reader(tmp_path)._export_body(answer(status))
+        export_body(answer(status), PROFILE)
 
 
-def test_a_missing_export_is_not_retried(tmp_path: Path) -> None:
+def test_a_missing_export_is_not_retried() -> None:
     with pytest.raises(ScrapeFailure, match="HTTP 404") as failure:
-        reader(tmp_path)._export_body(answer(404))
+        export_body(answer(404), PROFILE)
     assert failure.value.reason is FailureReason.HTTP_ERROR
 
 
@@ -63,19 +50,17 @@ def test_a_missing_export_is_not_retried(tmp_path: Path) -> None:
         ("<p>Something else entirely</p>", FailureReason.LAYOUT_CHANGED),
     ],
 )
-def test_an_html_page_instead_of_the_export(
-    tmp_path: Path, html: str, reason: FailureReason
-) -> None:
+def test_an_html_page_instead_of_the_export(html: str, reason: FailureReason) -> None:
     page = answer(200, f"<html><body>{html}</body></html>", **{"content-type": "text/html"})
     with pytest.raises(ScrapeFailure) as failure:
-        reader(tmp_path)._export_body(page)
+        export_body(page, PROFILE)
     assert failure.value.reason is reason
 
 
-def test_the_login_page_instead_of_the_export(tmp_path: Path) -> None:
+def test_the_login_page_instead_of_the_export() -> None:
     page = answer(200, '<form id="login-form"></form>', **{"content-type": "text/html"})
-    with pytest.raises(_LoginNeeded):
-        reader(tmp_path)._export_body(page)
+    with pytest.raises(LoginNeeded):
+        export_body(page, PROFILE)
 
 
 def test_cookies_are_private_and_tied_to_the_portal(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 
@@ -26,7 +25,7 @@ from etawatch.runtime.log import get_logger
 from etawatch.scraper.adapters.browser import BrowserFactory
 from etawatch.scraper.adapters.csv_table import parse_csv_export
 from etawatch.scraper.adapters.data_folder import CookieJar
-from etawatch.scraper.adapters.html_table import html_page_kind
+from etawatch.scraper.adapters.export_download import LoginNeeded, download, export_body
 from etawatch.scraper.adapters.pages import (
     LoginPage,
     PageKind,
@@ -49,10 +48,6 @@ logging.getLogger("selenium.webdriver.remote.remote_connection").setLevel(loggin
 
 MAX_PAGES = 10_000
 DEADLINE_MARGIN_SECONDS = 0.5
-
-
-class _LoginNeeded(Exception):  # noqa: N818 - a signal, not an error
-    """The export answered with the login page: the session is gone."""
 
 
 def _same_page(a: str, b: str) -> bool:
@@ -314,7 +309,7 @@ class SeleniumPortalReader:
                     deadline=deadline,
                     sleep=self._sleep,
                 )
-            except _LoginNeeded:
+            except LoginNeeded:
                 self._open(driver, start, deadline)  # logs in again (bounded)
                 continue
             page = parse_csv_export(body, export, self._clock(), first.page.declared_total)
@@ -330,38 +325,6 @@ class SeleniumPortalReader:
         cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
         headers = {"User-Agent": str(driver.execute_script("return navigator.userAgent"))}
         self.requests += 1
-        try:
-            with httpx.Client(
-                cookies=cookies, headers=headers, timeout=timeout, follow_redirects=False
-            ) as client:
-                response = client.get(url)
-        except httpx.TimeoutException as exc:
-            raise TransientError(FailureReason.TIMEOUT, f"the export timed out: {exc!r}") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(FailureReason.HTTP_ERROR, f"the export failed: {exc!r}") from exc
+        response = download(url, cookies=cookies, headers=headers, timeout=timeout)
         self._last_http_body = response.content
-        return self._export_body(response)
-
-    def _export_body(self, response: httpx.Response) -> bytes:
-        status = response.status_code
-        if response.is_redirect:
-            location = response.headers.get("location", "")
-            if self.profile.login.path in location:
-                raise _LoginNeeded
-            raise ScrapeFailure(FailureReason.HTTP_ERROR, f"the export redirects to {location}")
-        if status >= 500 or status == 429:
-            raise TransientError(FailureReason.HTTP_ERROR, f"the export answered HTTP {status}")
-        if status >= 400:
-            raise ScrapeFailure(FailureReason.HTTP_ERROR, f"the export answered HTTP {status}")
-        if "html" in response.headers.get("content-type", ""):
-            kind = html_page_kind(response.text, self.profile)
-            if kind == "maintenance":
-                raise ScrapeFailure(
-                    FailureReason.MAINTENANCE, "the export shows the maintenance page"
-                )
-            if kind == "login":
-                raise _LoginNeeded
-            raise ScrapeFailure(
-                FailureReason.LAYOUT_CHANGED, f"the export answered with an HTML page ({kind})"
-            )
-        return response.content
+        return export_body(response, self.profile)
