@@ -1,5 +1,6 @@
 """One scrape run with fake reader, bus and state: what is published, and when nothing is."""
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -186,3 +187,20 @@ async def test_cells_longer_than_the_contract_allows_are_cut_not_refused(tmp_pat
     observed = bus.of_type(ItemAvailabilityObserved)[0].data
     assert observed.name == "N" * 1000
     assert observed.eta.raw == long_eta[:1000]
+
+
+async def test_a_cancelled_run_still_closes_the_browser(tmp_path: Path) -> None:
+    reader = FakeReader(catalogue_read(1), block_until_closed=True)
+    bus = RecordingBus()
+    run = asyncio.create_task(
+        run_once(PROFILE, bus, lambda: reader, MemoryState(), RunOptions(data_dir=tmp_path))
+    )
+    for _ in range(200):  # until the run has started reading
+        if bus.of_type(ScrapeRunStarted):
+            break
+        await asyncio.sleep(0.01)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert reader.closed == 1
+    assert bus.of_type(ScrapeRunCompleted) == []
