@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -24,6 +24,9 @@ from etawatch.scraper.domain.failures import ScrapeFailure, TransientError
 from etawatch.scraper.domain.profile import Profile, normalise_text
 
 POLL_SECONDS = 0.05
+
+
+_REPLACED = "does not belong to the document"
 
 
 class PageKind(StrEnum):
@@ -205,4 +208,21 @@ class TablePage(PortalPage):
     """A page of the table, read in one go from the page source."""
 
     def read(self, number: int, read_at: dt.datetime) -> ParsedPage:
-        return parse_table_page(self.driver.page_source, self.profile.table, number, read_at)
+        return parse_table_page(self._source(), self.profile.table, number, read_at)
+
+    def _source(self, attempts: int = 3) -> str:
+        """The page source; read again if the document was replaced while it was being read.
+
+        ChromeDriver reads the source in two DevTools calls; a late navigation or re-render in
+        between fails the second with "Node with given id does not belong to the document".
+        """
+        for attempt in range(attempts):
+            try:
+                return str(self.driver.page_source)
+            except WebDriverException as exc:
+                if _REPLACED not in str(exc) or attempt == attempts - 1:
+                    raise
+                state = self.wait_until_known(self.profile.timeouts.page_seconds)
+                if state.kind is not PageKind.TABLE:
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
