@@ -44,6 +44,7 @@ from etawatch.runtime.bus import InMemoryBus, MessageBus, PoisonMessage
 from etawatch.runtime.log import get_logger
 
 log = get_logger(__name__)
+INDEX_TOPIC_SET = frozenset(INDEX_TOPICS)
 T = TypeVar("T")
 
 
@@ -94,24 +95,23 @@ class Ledger:
     # --- start and catch-up -----------------------------------------------------------------
 
     def catch_up(self) -> int:
-        """Fold every stored event not yet in the index (all of them at start)."""
+        """Fold every stored event not yet in the index (all of them at start).
+
+        Reads every notification (other topics are skipped unread) so that the position is the
+        log's own, and a commit that follows it directly can be folded without reading it back.
+        """
         folded = 0
-        recorder = self.store.recorder
+        page = 2000
         while True:
-            notifications = recorder.select_notifications(
-                start=self.index.position,
-                limit=2000,
-                topics=INDEX_TOPICS,
-                inclusive_of_start=False,
+            notifications = self.store.recorder.select_notifications(
+                start=self.index.position, limit=page, inclusive_of_start=False
             )
             for notification in notifications:
-                self.index.apply(self.store.mapper.to_domain_event(notification))
+                if notification.topic in INDEX_TOPIC_SET:
+                    self.index.apply(self.store.mapper.to_domain_event(notification))
+                    folded += 1
                 self.index.position = notification.id
-            folded += len(notifications)
-            if len(notifications) < 2000:
-                # Events of other topics may follow; the position stays at the last folded.
-                last = recorder.max_notification_id() or 0
-                self.index.position = max(self.index.position, last)
+            if len(notifications) < page:
                 return folded
 
     async def start(self) -> int:
@@ -244,6 +244,7 @@ class Ledger:
     def _commit(self, plan: Callable[[Work], None]) -> None:
         """Plan against the index, save atomically, fold into the index; retry on conflict."""
         for attempt in range(1, self.options.save_attempts + 1):
+            self.catch_up()  # another replica may have written since (a partition failed over)
             work = Work(self.index, self.store)
             plan(work)
             if work.empty:
@@ -253,7 +254,6 @@ class Ledger:
             except IntegrityError:
                 self.stats.conflicts += 1
                 log.info("concurrent write, planning again", attempt=attempt)
-                self.catch_up()
                 continue
             self.stats.events_written += len(recordings)
             first = recordings[0].notification.id if recordings else None
@@ -261,8 +261,6 @@ class Ledger:
                 for recording in recordings:
                     self.index.apply(recording.domain_event)
                 self.index.position = recordings[-1].notification.id
-            else:
-                self.catch_up()
             return
         raise IntegrityError(f"gave up after {self.options.save_attempts} concurrent writes")
 
