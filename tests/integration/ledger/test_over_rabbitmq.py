@@ -190,7 +190,7 @@ async def test_two_replicas_on_one_stream_keep_each_item_in_order_without_duplic
         run = RunScript(dict.fromkeys(skus, eta), at=NOW + dt.timedelta(hours=hour))
         await publish_run(stack.bus, run)
         await eventually(
-            lambda n=compared: topics(store).count("RunLog.RunCompared") == n,  # type: ignore[misc]
+            lambda n=compared: topics(store).count("RunLog.RunCompared") == n,
             f"run {hour} compared",
         )
     notifications = store.recorder.select_notifications(0, 100_000, inclusive_of_start=False)
