@@ -136,7 +136,7 @@ async def test_an_order_changed_from_two_partitions_at_once_is_resolved_by_retry
     # The second ledger plans its save of the order; just before it saves, the first one saves
     # its own change of the same order: the second must lose, plan again, and save.
     real_save = second.store.save
-    crossed = []
+    crossed: list[bool] = []
 
     def save_after_the_other(*objs: object) -> object:
         if not crossed:
@@ -144,7 +144,7 @@ async def test_an_order_changed_from_two_partitions_at_once_is_resolved_by_retry
             first._handle_batch(envelopes_a, partition_of("acme", sku_a, 4))
         return real_save(*objs)  # type: ignore[arg-type]
 
-    second.store.save = save_after_the_other  # type: ignore[method-assign]
+    second.store.save = save_after_the_other  # type: ignore[method-assign,assignment]
     await second.handle_batch(envelopes_b, partition_of("acme", sku_b, 4))
     assert second.stats.conflicts == 1
     check = LedgerStore(env=db.env)
