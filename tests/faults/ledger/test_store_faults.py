@@ -10,7 +10,8 @@ saves cross (one must lose on optimistic concurrency, plan again and win).
 import asyncio
 import datetime as dt
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 from etawatch_testing.infra import PostgresDatabase, RabbitVhost, postgres_database, rabbit_vhost
@@ -135,16 +136,16 @@ async def test_an_order_changed_from_two_partitions_at_once_is_resolved_by_retry
 
     # The second ledger plans its save of the order; just before it saves, the first one saves
     # its own change of the same order: the second must lose, plan again, and save.
-    real_save = second.store.save
+    real_save = second.store.save_all
     crossed: list[bool] = []
 
-    def save_after_the_other(*objs: object) -> object:
+    def save_after_the_other(events: Sequence[Any], aggregates: Sequence[Any]) -> Any:
         if not crossed:
             crossed.append(True)
             first._handle_batch(envelopes_a, partition_of("acme", sku_a, 4))
-        return real_save(*objs)  # type: ignore[arg-type]
+        return real_save(events, aggregates)
 
-    second.store.save = save_after_the_other  # type: ignore[method-assign,assignment]
+    second.store.save_all = save_after_the_other  # type: ignore[method-assign]
     await second.handle_batch(envelopes_b, partition_of("acme", sku_b, 4))
     assert second.stats.conflicts == 1
     check = LedgerStore(env=db.env)

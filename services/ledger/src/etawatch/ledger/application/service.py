@@ -250,7 +250,7 @@ class Ledger:
             if work.empty:
                 return
             try:
-                recordings = self.store.save(*work.to_save())
+                recordings = self.store.save_all(work.events, work.aggregates())
             except IntegrityError:
                 self.stats.conflicts += 1
                 log.info("concurrent write, planning again", attempt=attempt)
