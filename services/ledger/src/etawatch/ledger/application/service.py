@@ -30,6 +30,7 @@ from etawatch.contracts.messages import (
     ScrapeRunStarted,
 )
 from etawatch.contracts.topology import LEDGER_ORDERS, ledger_observation_queue
+from etawatch.ledger import metrics
 from etawatch.ledger.application import relay
 from etawatch.ledger.application.commands import CommandRefusedError, apply_command
 from etawatch.ledger.application.compare import RunRules, compare_run
@@ -143,6 +144,7 @@ class Ledger:
             message = envelope.data
             if isinstance(message, ItemAvailabilityObserved):
                 self.stats.observations += 1
+                metrics.OBSERVATIONS.inc()
                 staging.add(message.run_id, Row.of(message))
             elif isinstance(message, ScrapeRunStarted):
                 staging.open(message.run_id, message.supplier, message.started_at.timestamp())
@@ -153,6 +155,7 @@ class Ledger:
                 reason = f"the ledger's observation queue does not take {envelope.type}"
                 rejected.append(Rejected(envelope, reason))
                 self.stats.rejected.append(reason)
+                metrics.REFUSED.inc()
         return rejected
 
     def _plan_outcome(
@@ -182,12 +185,14 @@ class Ledger:
         not_comparable = self._not_comparable(message, partition, run_log.last_started_at)
         if not_comparable is not None:
             self.stats.runs_not_compared += 1
+            metrics.RUNS.labels("not_compared").inc()
             work.record_run(run_log, RunNotCompared, run_id=run_id, reason=not_comparable)
             return
         staged = self.staging[partition].get(run_id)
         if staged is None or not isinstance(message, ScrapeRunCompleted):  # pragma: no cover
             raise AssertionError("a comparable run is a completed, staged one")
         self.stats.runs_compared += 1
+        metrics.RUNS.labels("compared").inc()
         compare_run(work, message, staged, partition, self.rules)
 
     def _not_comparable(
@@ -214,6 +219,7 @@ class Ledger:
             await self._run(lambda: self._commit(lambda work: apply_command(work, envelope.data)))
         except CommandRefusedError as exc:
             self.stats.rejected.append(str(exc))
+            metrics.REFUSED.inc()
             raise PoisonMessage(str(exc)) from exc
 
     # --- relay --------------------------------------------------------------------------------
@@ -226,6 +232,7 @@ class Ledger:
         if batch:
             await asyncio.to_thread(relay.advance, self.store, batch[-1].notification_id)
         self.stats.relayed += len(batch)
+        metrics.RELAYED.inc(len(batch))
         return len(batch)
 
     # --- embedded mode ----------------------------------------------------------------------
@@ -253,9 +260,11 @@ class Ledger:
                 recordings = self.store.save_all(work.events, work.aggregates())
             except IntegrityError:
                 self.stats.conflicts += 1
+                metrics.CONFLICTS.inc()
                 log.info("concurrent write, planning again", attempt=attempt)
                 continue
             self.stats.events_written += len(recordings)
+            metrics.EVENTS_WRITTEN.inc(len(recordings))
             first = recordings[0].notification.id if recordings else None
             if first == self.index.position + 1:
                 for recording in recordings:
