@@ -140,11 +140,11 @@ class Ledger:
     ) -> list[Rejected]:
         staging = self.staging[partition]
         rejected: list[Rejected] = []
+        held = 0
         for envelope in envelopes:
             message = envelope.data
             if isinstance(message, ItemAvailabilityObserved):
-                self.stats.observations += 1
-                metrics.OBSERVATIONS.inc()
+                held += 1
                 staging.add(message.run_id, Row.of(message))
             elif isinstance(message, ScrapeRunStarted):
                 staging.open(message.run_id, message.supplier, message.started_at.timestamp())
@@ -156,6 +156,8 @@ class Ledger:
                 rejected.append(Rejected(envelope, reason))
                 self.stats.rejected.append(reason)
                 metrics.REFUSED.inc()
+        self.stats.observations += held
+        metrics.OBSERVATIONS.inc(held)
         return rejected
 
     def _plan_outcome(
