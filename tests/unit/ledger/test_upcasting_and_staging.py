@@ -2,8 +2,10 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from etawatch_testing.ledger import NOW, RunScript, feed, new_ledger
+from etawatch_testing.ledger import NOW, RunScript, feed, new_ledger, topics
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -107,3 +109,22 @@ async def test_an_overflowed_run_is_not_compared() -> None:
     await feed(ledger, RunScript({"S1": "Q2 2027", "S2": "Q2 2027"}))
     assert ledger.index.items == {}
     assert ledger.stats.runs_not_compared == 1
+
+
+async def test_a_run_that_changes_much_is_saved_in_parts_and_compared_once() -> None:
+    ledger_store = store()
+    ledger = new_ledger(ledger_store, max_events_per_save=3, partitions=1)
+    saves: list[int] = []
+    real_save = ledger_store.save_all
+
+    def counting(events: Sequence[Any], aggregates: Sequence[Any]) -> Any:
+        saves.append(len(events))
+        return real_save(events, aggregates)
+
+    ledger_store.save_all = counting  # type: ignore[method-assign]
+    await feed(ledger, RunScript({f"S{i}": "Q2 2027" for i in range(10)}))
+    assert max(saves) <= 4  # three items, or the last ones with the run log's events
+    assert len(saves) >= 4
+    assert topics(ledger_store).count("SupplierItem.FirstSeen") == 10
+    assert topics(ledger_store).count("RunLog.RunCompared") == 1
+    assert ledger.stats.runs_compared == 1

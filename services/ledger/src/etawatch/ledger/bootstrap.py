@@ -21,6 +21,7 @@ def ledger_options(settings: LedgerSettings) -> LedgerOptions:
         max_staged_rows=settings.max_staged_rows,
         save_attempts=settings.save_attempts,
         relay_batch=settings.relay_batch,
+        max_events_per_save=settings.max_events_per_save,
     )
 
 

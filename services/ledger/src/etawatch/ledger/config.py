@@ -55,6 +55,9 @@ class LedgerSettings(ServiceSettings):
     relay_interval_seconds: float = Field(
         default=0.5, gt=0, description="Pause of the relay loop when nothing is left to relay."
     )
+    max_events_per_save: int = Field(
+        default=2000, ge=1, description="A run that changes more is saved in parts of this size."
+    )
     save_attempts: int = Field(
         default=8, ge=1, description="Attempts of one batch on a concurrency conflict."
     )

@@ -22,9 +22,19 @@ class RunRules:
 
 
 def compare_run(
-    work: Work, completed: ScrapeRunCompleted, staged: StagedRun, partition: int, rules_: RunRules
-) -> None:
-    """Record what the run changed, what went missing, and that the run was compared."""
+    work: Work,
+    completed: ScrapeRunCompleted,
+    staged: StagedRun,
+    partition: int,
+    *,
+    rules_: RunRules,
+    limit: int,
+) -> bool:
+    """Record what the run changed, what went missing, and that the run was compared.
+
+    Stops early, returning False, once ``limit`` events are planned: that part is saved, and
+    the comparison is planned again (what was saved is then no longer a change).
+    """
     supplier, run_id = completed.supplier, completed.run_id
     group = work.index.groups.get((supplier, partition), {})
     for row in staged.rows.values():
@@ -34,6 +44,8 @@ def compare_run(
                 continue
             if not known.missing and not rules.compare(known, row).changed:
                 continue  # the common case: decided without a copy or an id
+        if len(work.events) >= limit:
+            return False
         iid = item_id(supplier, row.sku)
         obs_id = observation_id(run_id, supplier, row.sku)
         state = work.item(iid)
@@ -84,6 +96,7 @@ def compare_run(
         observations=len(staged.rows),
         unseen=sorted(unseen),
     )
+    return True
 
 
 def _observe_known(

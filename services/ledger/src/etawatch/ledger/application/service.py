@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 
 from etawatch.contracts.base import Message
 from etawatch.contracts.envelope import Envelope
@@ -39,7 +39,7 @@ from etawatch.ledger.application.staging import Staging
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.ledger.application.work import Work
 from etawatch.ledger.domain.index import INDEX_TOPICS, LedgerIndex
-from etawatch.ledger.domain.runs import RunNotCompared
+from etawatch.ledger.domain.runs import RunCompared, RunNotCompared
 from etawatch.ledger.domain.state import Row
 from etawatch.runtime.bus import InMemoryBus, MessageBus, PoisonMessage
 from etawatch.runtime.log import get_logger
@@ -58,6 +58,8 @@ class LedgerOptions:
     max_staged_rows: int = 2_000_000
     save_attempts: int = 8
     relay_batch: int = 500
+    max_events_per_save: int = 2000
+    """A run that changes more is saved in parts of about this many events."""
     health_partition: int = 0
     """The partition whose consumer records run outcomes (run events reach every partition)."""
 
@@ -149,7 +151,9 @@ class Ledger:
             elif isinstance(message, ScrapeRunStarted):
                 staging.open(message.run_id, message.supplier, message.started_at.timestamp())
             elif isinstance(message, ScrapeRunCompleted | ScrapeRunFailed):
-                self._commit(partial(self._plan_outcome, message=message, partition=partition))
+                plan = partial(self._plan_outcome, message=message, partition=partition)
+                while not self._commit(plan):
+                    pass  # a large run is saved in parts; each part is one atomic save
                 staging.forget(message.run_id)
             else:
                 reason = f"the ledger's observation queue does not take {envelope.type}"
@@ -162,7 +166,8 @@ class Ledger:
 
     def _plan_outcome(
         self, work: Work, *, message: ScrapeRunCompleted | ScrapeRunFailed, partition: int
-    ) -> None:
+    ) -> bool:
+        """Plan what a run's outcome records; False when only a part of it was planned."""
         supplier, run_id = message.supplier, message.run_id
         if partition == self.options.health_partition:
             if isinstance(message, ScrapeRunFailed):
@@ -183,19 +188,22 @@ class Ledger:
             )
         run_log = work.run_log(supplier, partition)
         if run_id in run_log.decided:
-            return  # the same outcome delivered again
+            return True  # the same outcome delivered again
         not_comparable = self._not_comparable(message, partition, run_log.last_started_at)
         if not_comparable is not None:
-            self.stats.runs_not_compared += 1
-            metrics.RUNS.labels("not_compared").inc()
             work.record_run(run_log, RunNotCompared, run_id=run_id, reason=not_comparable)
-            return
+            return True
         staged = self.staging[partition].get(run_id)
         if staged is None or not isinstance(message, ScrapeRunCompleted):  # pragma: no cover
             raise AssertionError("a comparable run is a completed, staged one")
-        self.stats.runs_compared += 1
-        metrics.RUNS.labels("compared").inc()
-        compare_run(work, message, staged, partition, self.rules)
+        return compare_run(
+            work,
+            message,
+            staged,
+            partition,
+            rules_=self.rules,
+            limit=self.options.max_events_per_save,
+        )
 
     def _not_comparable(
         self, message: ScrapeRunCompleted | ScrapeRunFailed, partition: int, last_started: float
@@ -250,14 +258,17 @@ class Ledger:
 
     # --- the unit of work -------------------------------------------------------------------
 
-    def _commit(self, plan: Callable[[Work], None]) -> None:
-        """Plan against the index, save atomically, fold into the index; retry on conflict."""
+    def _commit(self, plan: Callable[[Work], bool | None]) -> bool:
+        """Plan against the index, save atomically, fold into the index; retry on conflict.
+
+        Returns what the plan said (False: only a part was planned and saved), True for None.
+        """
         for attempt in range(1, self.options.save_attempts + 1):
             self.catch_up()  # another replica may have written since (a partition failed over)
             work = Work(self.index, self.store)
-            plan(work)
+            done = plan(work) is not False
             if work.empty:
-                return
+                return done
             try:
                 recordings = self.store.save_all(work.events, work.aggregates())
             except IntegrityError:
@@ -265,15 +276,25 @@ class Ledger:
                 metrics.CONFLICTS.inc()
                 log.info("concurrent write, planning again", attempt=attempt)
                 continue
-            self.stats.events_written += len(recordings)
-            metrics.EVENTS_WRITTEN.inc(len(recordings))
+            self._count(recordings)
             first = recordings[0].notification.id if recordings else None
             if first == self.index.position + 1:
                 for recording in recordings:
                     self.index.apply(recording.domain_event)
                 self.index.position = recordings[-1].notification.id
-            return
+            return done
         raise IntegrityError(f"gave up after {self.options.save_attempts} concurrent writes")
+
+    def _count(self, recordings: Sequence[Recording[Any]]) -> None:
+        self.stats.events_written += len(recordings)
+        metrics.EVENTS_WRITTEN.inc(len(recordings))
+        for recording in recordings:
+            if isinstance(recording.domain_event, RunCompared):
+                self.stats.runs_compared += 1
+                metrics.RUNS.labels("compared").inc()
+            elif isinstance(recording.domain_event, RunNotCompared):
+                self.stats.runs_not_compared += 1
+                metrics.RUNS.labels("not_compared").inc()
 
     async def _run(self, fn: Callable[[], T]) -> T:
         def locked() -> T:
