@@ -126,5 +126,3 @@ def _broker_check(broker: RabbitBroker) -> Check:
             raise ConnectionError("RabbitMQ does not answer")
 
     return check
-
-
