@@ -60,3 +60,10 @@ class SupplierHealth(Aggregate):
 
     def _remember(self, run_id: uuid.UUID) -> None:
         self.runs = [*self.runs[-99:], str(run_id)]
+
+
+# The event classes the @event decorator made, named for type checkers and readers.
+Registered: type[Any] = vars(SupplierHealth)["Registered"]
+RunSucceeded: type[Any] = vars(SupplierHealth)["RunSucceeded"]
+RunFailed: type[Any] = vars(SupplierHealth)["RunFailed"]
+Degraded: type[Any] = vars(SupplierHealth)["Degraded"]

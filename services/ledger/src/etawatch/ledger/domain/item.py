@@ -129,3 +129,9 @@ class SupplierItem(Aggregate):
     ) -> None:
         self.missing = False
         self.last_observed_at = returned_at
+
+
+# The event classes the @event decorator made, named for type checkers and readers.
+AvailabilityChanged: type[Any] = vars(SupplierItem)["AvailabilityChanged"]
+WentMissing: type[Any] = vars(SupplierItem)["WentMissing"]
+Returned: type[Any] = vars(SupplierItem)["Returned"]

@@ -116,3 +116,13 @@ class Order(Aggregate):
         change_ids: list[str],
     ) -> None:
         self.notifications.append(f"failed:{notification_id}")
+
+
+# The event classes the @event decorator made, named for type checkers and readers.
+Placed: type[Any] = vars(Order)["Placed"]
+LineAdded: type[Any] = vars(Order)["LineAdded"]
+LineRemoved: type[Any] = vars(Order)["LineRemoved"]
+Closed: type[Any] = vars(Order)["Closed"]
+LineItemChanged: type[Any] = vars(Order)["LineItemChanged"]
+CustomerNotified: type[Any] = vars(Order)["CustomerNotified"]
+NotificationFailed: type[Any] = vars(Order)["NotificationFailed"]

@@ -41,3 +41,9 @@ class RunLog(Aggregate):
     @event("RunNotCompared")
     def run_not_compared(self, run_id: uuid.UUID, reason: str) -> None:
         pass
+
+
+# The event classes the @event decorator made, named for type checkers and readers.
+Opened: type[Any] = vars(RunLog)["Opened"]
+RunCompared: type[Any] = vars(RunLog)["RunCompared"]
+RunNotCompared: type[Any] = vars(RunLog)["RunNotCompared"]
