@@ -1,0 +1,121 @@
+"""A ledger store filled by the real ledger, and a query API wired over it, for the tests."""
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from etawatch.contracts.availability import Availability
+from etawatch.ledger.application.service import Ledger
+from etawatch.ledger.application.store import LedgerStore
+from etawatch.query_api.application.auth import create_key
+from etawatch.query_api.bootstrap import QueryApi, build
+from etawatch.query_api.config import QueryApiSettings
+from etawatch.query_api.domain.keys import Scope
+from etawatch.query_api.entrypoints.api.app import create_app
+from etawatch.runtime.bus import InMemoryBus, MessageBus
+from etawatch_testing.ledger import (
+    NOW,
+    RecordingBus,
+    RunScript,
+    closed,
+    feed,
+    new_ledger,
+    notified,
+    placed,
+)
+
+HOUR = dt.timedelta(hours=1)
+
+
+@dataclass
+class Marks:
+    """Moments (the ledger's own clock) between the steps of the scenario."""
+
+    before_orders: dt.datetime = NOW
+    before_change: dt.datetime = NOW
+    after_change: dt.datetime = NOW
+    change_ids: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def fill(ledger: Ledger) -> Marks:
+    """Three orders, three items, two complete runs with changes, a failed run, a notification,
+    a closed order. What each view must then show is spelled out in the tests."""
+    marks = Marks(before_orders=_now())
+    await asyncio.sleep(0.002)
+    await ledger.handle_command(placed("A-1", {"S1": 2}))
+    await ledger.handle_command(placed("A-2", ["S1", "S2"]))
+    await ledger.handle_command(placed("A-3", ["S3"]))
+    await feed(ledger, RunScript({"S1": "Q2 2027", "S2": "03/2027", "S3": "Q1 2027"}))
+    await asyncio.sleep(0.002)
+    marks.before_change = _now()
+    await asyncio.sleep(0.002)
+    await feed(
+        ledger,
+        RunScript(
+            {"S1": "Q3 2027", "S2": "03/2027", "S3": ("Q1 2027", Availability.SOLD_OUT)},
+            at=NOW + HOUR,
+        ),
+    )
+    bus = RecordingBus()
+    await ledger.relay_once(bus)
+    for published in bus.of_type("etawatch.order.eta-changed"):
+        order = published.envelope.data.shop_order_id
+        marks.change_ids.setdefault(order, []).append(published.envelope.id)
+    await ledger.handle_command(notified("A-1", marks.change_ids["A-1"]))
+    await ledger.handle_command(closed("A-3"))
+    await feed(ledger, RunScript({}, at=NOW + 2 * HOUR, outcome="failed"))
+    await asyncio.sleep(0.002)
+    marks.after_change = _now()
+    return marks
+
+
+def fill_store(env: dict[str, str]) -> Marks:
+    store = LedgerStore(env=env)
+    try:
+        return asyncio.run(fill(new_ledger(store)))
+    finally:
+        store.close()
+
+
+@dataclass
+class Keys:
+    read: str
+    write: str
+    both: str
+
+    @staticmethod
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+def make_keys(api: QueryApi) -> Keys:
+    return Keys(
+        read=create_key(api.keys, {Scope.READ}, "reader"),
+        write=create_key(api.keys, {Scope.WRITE}, "writer"),
+        both=create_key(api.keys, {Scope.READ, Scope.WRITE}, "shop"),
+    )
+
+
+def make_api(
+    ledger_env: dict[str, str],
+    views_url: str,
+    bus: MessageBus | None = None,
+    batch_size: int = 1000,
+) -> QueryApi:
+    settings = QueryApiSettings(views_url=SecretStr(views_url), projection_batch_size=batch_size)
+    return build(settings, bus=bus or InMemoryBus(), ledger_env=ledger_env)
+
+
+@contextmanager
+def client_for(api: QueryApi) -> Iterator[TestClient]:
+    with TestClient(create_app(api, run_projector=False), raise_server_exceptions=False) as client:
+        yield client
