@@ -213,3 +213,10 @@ class Readiness(Out):
     ready: bool
     checks: dict[str, str]
     lag: dict[str, int] = Field(description="Events each view is behind the ledger.")
+
+
+PROTECTED: Responses = {
+    401: {"model": Problem, "description": "No API key, or not a valid one."},
+    403: {"model": Problem, "description": "The API key lacks the scope this needs."},
+    422: {"model": Problem, "description": "The request is not valid; the reason says why."},
+}

@@ -11,9 +11,15 @@ from etawatch.query_api.application.as_of import item_as_of
 from etawatch.query_api.entrypoints.api.deps import Api, CanRead
 from etawatch.query_api.entrypoints.api.pages import json_response
 from etawatch.query_api.entrypoints.api.routers.orders import AsOf, _aware
-from etawatch.query_api.entrypoints.api.schemas import ItemHistoryOut, ItemOut, Problem, Responses
+from etawatch.query_api.entrypoints.api.schemas import (
+    PROTECTED,
+    ItemHistoryOut,
+    ItemOut,
+    Problem,
+    Responses,
+)
 
-router = APIRouter(prefix="/v1/items", tags=["items"])
+router = APIRouter(prefix="/v1/items", tags=["items"], responses=PROTECTED)
 
 Supplier = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Sku = Annotated[str, Path(min_length=1, max_length=128)]

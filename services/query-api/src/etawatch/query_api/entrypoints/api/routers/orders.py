@@ -14,13 +14,11 @@ from etawatch.query_api.application.as_of import order_as_of
 from etawatch.query_api.application.commands import Accepted, close_order, place_order
 from etawatch.query_api.entrypoints.api.deps import Api, CanRead, CanWrite
 from etawatch.query_api.entrypoints.api.pages import (
-    decode_cursor,
-    encode_cursor,
     json_response,
     page,
 )
-from etawatch.query_api.entrypoints.api.routers.feeds import BAD_CURSOR
 from etawatch.query_api.entrypoints.api.schemas import (
+    PROTECTED,
     CloseOrderIn,
     CommandAccepted,
     OrderOut,
@@ -33,7 +31,7 @@ from etawatch.query_api.entrypoints.api.schemas import (
 from etawatch.runtime.log import get_logger
 
 log = get_logger(__name__)
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=PROTECTED)
 
 OrderId = Annotated[str, Path(min_length=1, max_length=128, description="The shop's order id.")]
 AsOf = Annotated[
@@ -68,7 +66,7 @@ async def get_order(api: Api, shop_order_id: OrderId, as_of: AsOf = None) -> Res
     return json_response(text)
 
 
-@router.get("", response_model=OrderPage, dependencies=[CanRead], responses=BAD_CURSOR)
+@router.get("", response_model=OrderPage, dependencies=[CanRead])
 async def list_orders(
     api: Api,
     *,
@@ -76,7 +74,9 @@ async def list_orders(
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
     delayed_more_than_days: Annotated[int | None, Query(ge=0, le=100_000)] = None,
     changed_since: AsOf = None,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=128, description="`next_cursor` of the previous page.")
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> Response:
     """Orders by shop order id, filtered; follow ``next_cursor`` for the next page."""
@@ -86,12 +86,12 @@ async def list_orders(
         status=status_,
         delayed_more_than_days=delayed_more_than_days,
         changed_since=_aware(changed_since),
-        after=decode_cursor(cursor) if cursor else None,
+        after=cursor,
     )
     rows = await api.queries.orders(where, size)
     keys = ("shop_order_id", "customer_id", "status", "placed_at", "changed_at", "max_delay_days")
     docs = [json.dumps(dict(zip(keys, row, strict=True))) for row in rows]
-    more = encode_cursor(rows[-1][0]) if len(rows) == size else None
+    more = rows[-1][0] if len(rows) == size else None
     return page(docs, next_cursor=more)
 
 
