@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
-from hypothesis import HealthCheck, given, settings
-
 from etawatch_testing.query_api import Keys, fill_store, make_api, make_keys
+from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
 from etawatch.query_api.entrypoints.api.app import create_app
 
 HEADERS: dict[str, str] = {}
