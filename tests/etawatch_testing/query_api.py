@@ -1,10 +1,13 @@
 """A ledger store filled by the real ledger, and a query API wired over it, for the tests."""
 
 import asyncio
+import copy
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -13,9 +16,12 @@ from etawatch.contracts.availability import Availability
 from etawatch.ledger.application.service import Ledger
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.query_api.application.auth import create_key
+from etawatch.query_api.application.ports import PositionTaken
 from etawatch.query_api.bootstrap import QueryApi, build
 from etawatch.query_api.config import QueryApiSettings
+from etawatch.query_api.domain.facts import Fact
 from etawatch.query_api.domain.keys import Scope
+from etawatch.query_api.domain.rows import Key, MemoryRows, Row, Table, sorted_rows
 from etawatch.query_api.entrypoints.api.app import create_app
 from etawatch.runtime.bus import InMemoryBus, MessageBus
 from etawatch_testing.ledger import (
@@ -119,3 +125,62 @@ def make_api(
 def client_for(api: QueryApi) -> Iterator[TestClient]:
     with TestClient(create_app(api, run_projector=False), raise_server_exceptions=False) as client:
         yield client
+
+
+# --- fakes for unit tests ----------------------------------------------------------------------
+
+
+class MemoryViewStore:
+    """``ViewStore`` in memory; ``commit`` is all or nothing, like the SQL one."""
+
+    def __init__(self) -> None:
+        self.rows = MemoryRows()
+        self.positions: dict[str, int] = {}
+        self.commits = 0
+
+    def ensure(self, tables: Sequence[Table]) -> None:
+        pass
+
+    def position(self, projection: str) -> int:
+        return self.positions.get(projection, 0)
+
+    def load(self, table: Table, key: Key) -> Row | None:
+        row = self.rows.get(table, key)
+        return copy.deepcopy(row) if row is not None else None
+
+    def keys_where(self, table: Table, equal: Mapping[str, Any]) -> list[Key]:
+        return self.rows.keys_where(table, **equal)
+
+    def commit(self, projection: str, rows: Mapping[Table, Sequence[Row]], position: int) -> None:
+        if position <= self.positions.get(projection, 0):
+            raise PositionTaken(f"{projection} is already at {self.positions[projection]}")
+        for table, table_rows in rows.items():
+            for row in table_rows:
+                self.rows.put(table, copy.deepcopy(row))
+        self.positions[projection] = position
+        self.commits += 1
+
+    def reset(self, projection: str, tables: Sequence[Table]) -> None:
+        for table in tables:
+            self.rows.tables.pop(table.name, None)
+        self.positions.pop(projection, None)
+
+    def checksum(self, tables: Sequence[Table]) -> str:
+        return json.dumps(
+            {t.name: sorted_rows(t, self.rows.rows(t)) for t in tables}, sort_keys=True, default=str
+        )
+
+
+class ListSource:
+    """``EventSource`` over a list of facts numbered from 1."""
+
+    def __init__(self, facts: Sequence[Fact]) -> None:
+        self.facts = list(facts)
+        self.reads = 0
+
+    def read(self, after: int, limit: int) -> Sequence[tuple[int, Fact | None]]:
+        self.reads += 1
+        return [(f.seq, f) for f in self.facts if f.seq > after][:limit]
+
+    def head(self) -> int:
+        return self.facts[-1].seq if self.facts else 0
