@@ -9,10 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aio_pika
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from etawatch.contracts.availability import Availability
+from etawatch.contracts.envelope import open_envelope
+from etawatch.contracts.topology import LEDGER_ORDERS
 from etawatch.ledger.application.service import Ledger
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.query_api.application.auth import create_key
@@ -184,3 +187,27 @@ class ListSource:
 
     def head(self) -> int:
         return self.facts[-1].seq if self.facts else 0
+
+
+async def take_orders(
+    url: str, shop_order_ids: set[str], count: int
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    """Consume the ledger's order queue until ``count`` commands of these orders have come.
+
+    Commands of other orders are put back (other tests share the run's virtual host).
+    """
+    taken: list[aio_pika.abc.AbstractIncomingMessage] = []
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(LEDGER_ORDERS.name, ensure=True)
+        async with queue.iterator(timeout=10) as messages:
+            async for message in messages:
+                if open_envelope(message.body).subject in shop_order_ids:
+                    await message.ack()
+                    taken.append(message)
+                else:
+                    await message.reject(requeue=True)
+                if len(taken) == count:
+                    break
+    return taken

@@ -4,13 +4,12 @@ import asyncio
 import re
 from pathlib import Path
 
-import aio_pika
 import pytest
 from etawatch_testing.infra import RabbitVhost
-from etawatch_testing.query_api import fill_store, make_api
+from etawatch_testing.query_api import fill_store, make_api, take_orders
 from typer.testing import CliRunner
 
-from etawatch.contracts.topology import LEDGER_ORDERS
+from etawatch.contracts.envelope import open_envelope
 from etawatch.query_api.entrypoints.cli import app
 
 pytestmark = pytest.mark.integration
@@ -61,16 +60,6 @@ def test_rebuild_says_the_rebuilt_view_equals_the_live_one(env: dict[str, str]) 
     assert "unknown projection nope" in unknown.output
 
 
-async def count_orders(url: str) -> int:
-    connection = await aio_pika.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(
-            LEDGER_ORDERS.name, durable=True, arguments=LEDGER_ORDERS.arguments, passive=True
-        )
-        return queue.declaration_result.message_count or 0
-
-
 def test_import_sends_nothing_when_a_row_is_bad_and_everything_when_all_are_good(
     env: dict[str, str], rabbit: RabbitVhost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,4 +76,5 @@ def test_import_sends_nothing_when_a_row_is_bad_and_everything_when_all_are_good
     result = CliRunner().invoke(app, ["import-orders", str(good_file)])
     assert result.exit_code == 0, result.output
     assert "imported 2 orders" in result.output
-    assert asyncio.run(count_orders(rabbit.url)) == 2
+    taken = asyncio.run(take_orders(rabbit.url, {"A-9", "A-10", "A-11"}, 2))
+    assert sorted(open_envelope(m.body).subject or "" for m in taken) == ["A-11", "A-9"]

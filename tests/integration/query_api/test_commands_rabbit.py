@@ -6,13 +6,12 @@ import aio_pika
 import pytest
 from etawatch_testing.infra import RabbitVhost
 from etawatch_testing.ledger import new_ledger
-from etawatch_testing.query_api import Keys, make_keys
+from etawatch_testing.query_api import Keys, make_keys, take_orders
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from etawatch.contracts.envelope import open_envelope
 from etawatch.contracts.ids import order_command_id
-from etawatch.contracts.topology import LEDGER_ORDERS
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.query_api.bootstrap import build
 from etawatch.query_api.config import QueryApiSettings
@@ -28,22 +27,6 @@ ORDER = {
     "locale": "en",
     "lines": [{"supplier": "acme", "sku": "S1", "name": "Figure", "quantity": 2}],
 }
-
-
-async def take(url: str, count: int) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    """Consume ``count`` messages of the ledger's order queue (single active consumer)."""
-    taken: list[aio_pika.abc.AbstractIncomingMessage] = []
-    connection = await aio_pika.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.get_queue(LEDGER_ORDERS.name, ensure=True)
-        async with queue.iterator(timeout=10) as messages:
-            async for message in messages:
-                await message.ack()
-                taken.append(message)
-                if len(taken) == count:
-                    break
-    return taken
 
 
 async def test_posted_orders_reach_the_ledger_once_and_come_back_in_the_views(
@@ -71,7 +54,7 @@ async def test_posted_orders_reach_the_ledger_once_and_come_back_in_the_views(
         assert bad.status_code == 422
         assert "lines" in bad.json()["detail"]
 
-        messages = await take(rabbit.url, 3)
+        messages = await take_orders(rabbit.url, {"W-1"}, 3)
         assert [m.message_id for m in messages] == [
             str(order_command_id("W-1", "placed")),
             str(order_command_id("W-1", "placed")),
