@@ -5,7 +5,7 @@ import copy
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +143,9 @@ class MemoryViewStore:
 
     def ensure(self, tables: Sequence[Table]) -> None:
         pass
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def position(self, projection: str) -> int:
         return self.positions.get(projection, 0)

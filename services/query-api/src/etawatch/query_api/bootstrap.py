@@ -84,7 +84,11 @@ def build(
     source = LedgerEventSource(ledger_env or settings.ledger_env())
     views = open_views(settings, tracking_prefix=source.store.name)
     projector = Projector(
-        source, views, all_projections().values(), batch_size=settings.projection_batch_size
+        source,
+        views,
+        all_projections().values(),
+        batch_size=settings.projection_batch_size,
+        cache_rows=settings.projection_cache_rows,
     )
     keys = SqlKeyStore(views)
     reader = reader_for(settings.views_url.get_secret_value())

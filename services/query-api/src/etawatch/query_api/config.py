@@ -36,6 +36,11 @@ class QueryApiSettings(ServiceSettings):
     projection_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Events applied per view transaction."
     )
+    projection_cache_rows: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="View rows the projector keeps in memory between batches (0: none).",
+    )
     projection_interval_seconds: float = Field(
         default=0.5, gt=0, description="Pause of the projection loop once the views are current."
     )

@@ -7,11 +7,11 @@ transaction. The SQL is the same for both databases except for the parameter mar
 """
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
+import orjson
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
@@ -21,7 +21,7 @@ from etawatch.query_api.domain.rows import Key, Row, Table
 
 
 def dumps(doc: Any) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(doc).decode()
 
 
 def ddl(table: Table) -> list[str]:
@@ -56,6 +56,7 @@ class SqlViewStore:
         self.recorder = recorder
         self.tracking_prefix = tracking_prefix
         self._sql: dict[tuple[str, str], str] = {}
+        self._reading: Any = None
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -64,6 +65,27 @@ class SqlViewStore:
         datastore = cast(Any, self.recorder).datastore
         with datastore.transaction(commit=commit) as cursor:
             yield cursor
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Serve every ``load`` and ``keys_where`` of one batch from one read transaction."""
+        if self._reading is not None:
+            yield
+            return
+        with self.transaction(commit=False) as cursor:
+            self._reading = cursor
+            try:
+                yield
+            finally:
+                self._reading = None
+
+    @contextmanager
+    def _reader(self) -> Iterator[Any]:
+        if self._reading is not None:
+            yield self._reading
+        else:
+            with self.transaction(commit=False) as cursor:
+                yield cursor
 
     def tracking_name(self, projection: str) -> str:
         return f"{self.tracking_prefix}.{projection}"
@@ -107,19 +129,19 @@ class SqlViewStore:
         return self.recorder.max_tracking_id(self.tracking_name(projection)) or 0
 
     def load(self, table: Table, key: Key) -> Row | None:
-        with self.transaction(commit=False) as cursor:
+        with self._reader() as cursor:
             cursor.execute(self._statement("load", table), key)
             found = cursor.fetchone()
         if found is None:
             return None
         row = {c: found[c] for c in table.all_columns}
         if table.doc:
-            row["doc"] = json.loads(row["doc"])
+            row["doc"] = orjson.loads(row["doc"])
         return row
 
     def keys_where(self, table: Table, equal: Mapping[str, Any]) -> list[Key]:
         columns = tuple(equal)
-        with self.transaction(commit=False) as cursor:
+        with self._reader() as cursor:
             cursor.execute(self._statement("keys", table, columns), tuple(equal.values()))
             return [tuple(r[c] for c in table.key) for r in cursor.fetchall()]
 

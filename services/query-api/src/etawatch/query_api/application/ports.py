@@ -1,6 +1,7 @@
 """What the use cases need from the outside world, as small protocols the tests can fake."""
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from etawatch.query_api.domain.facts import Fact
@@ -21,6 +22,10 @@ class ViewStore(Protocol):
     """The views' database. ``commit`` writes rows and the position in one transaction."""
 
     def position(self, projection: str) -> int: ...
+
+    def session(self) -> AbstractContextManager[None]:
+        """Loads of one batch share one read transaction (a no-op where that means nothing)."""
+        ...
 
     def load(self, table: Table, key: Key) -> Row | None: ...
 

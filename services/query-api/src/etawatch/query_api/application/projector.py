@@ -8,7 +8,7 @@ cannot both commit the same position (the tracking record refuses the second one
 
 from collections.abc import Callable, Iterable, Sequence
 
-from etawatch.query_api.application.batch import BatchRows
+from etawatch.query_api.application.batch import BatchRows, Known
 from etawatch.query_api.application.ports import EventSource, PositionTaken, ViewStore
 from etawatch.query_api.domain.facts import Fact
 from etawatch.query_api.domain.projections import Projection
@@ -26,11 +26,15 @@ class Projector:
         store: ViewStore,
         projections: Iterable[Projection],
         batch_size: int = 1000,
+        cache_rows: int = 1_000_000,
     ) -> None:
         self.source = source
         self.store = store
         self.projections = list(projections)
         self.batch_size = batch_size
+        self.cache_rows = cache_rows
+        self._known: dict[str, Known] = {}
+        self._committed: dict[str, int] = {}
         for projection in self.projections:
             store.ensure(projection.tables)
 
@@ -55,14 +59,23 @@ class Projector:
         batch = self.source.read(after=start, limit=limit)
         if not batch:
             return 0
-        for projection in self.projections:
-            self._apply(projection, positions[projection.name], batch)
+        with self.store.session():
+            for projection in self.projections:
+                self._apply(projection, positions[projection.name], batch)
         return len(batch)
 
     def _apply(
         self, projection: Projection, position: int, batch: Sequence[tuple[int, Fact | None]]
     ) -> None:
-        rows = BatchRows(self.store)
+        name = projection.name
+        # Rows this projector committed stay valid while the view is still at its own position;
+        # a view it starts from nothing it knows completely, as long as it keeps every row.
+        if self._committed.get(name) == position and name in self._known:
+            known = self._known.pop(name)
+        else:
+            known = Known(complete=position == 0)
+        self._committed.pop(name, None)
+        rows = BatchRows(self.store, known)
         last = position
         for seq, fact in batch:
             if seq <= position:
@@ -73,9 +86,13 @@ class Projector:
         if last == position:
             return
         try:
-            self.store.commit(projection.name, rows.dirty(), last)
+            self.store.commit(name, rows.dirty(), last)
         except PositionTaken:
-            log.info("another projector got there first", projection=projection.name, position=last)
+            log.info("another projector got there first", projection=name, position=last)
+            return
+        self._committed[name] = last
+        if rows.size() <= self.cache_rows:
+            self._known[name] = known
 
     def lag(self) -> dict[str, int]:
         head = self.source.head()

@@ -6,9 +6,11 @@ from typing import Any
 
 def iso(moment: dt.datetime) -> str:
     """UTC, microseconds, ``+00:00``: the same moment always gives the same text."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not dt.UTC:
+        moment = (moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment).astimezone(
+            dt.UTC
+        )
+    return moment.isoformat(timespec="microseconds")
 
 
 def latest_date(eta: dict[str, Any] | None) -> dt.date | None:
