@@ -88,3 +88,23 @@ async def test_a_broker_that_is_gone_is_a_503_with_a_reason(tmp_path: Path) -> N
     assert response.status_code == 503
     assert "try again" in response.json()["detail"]
     api.close()
+
+
+def test_without_a_broker_the_api_starts_but_is_not_ready(tmp_path: Path) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "l.db")}
+    LedgerStore(env=env).close()
+    settings = QueryApiSettings(
+        amqp_url=SecretStr("amqp://guest:guest@127.0.0.1:1/"),  # nothing listens there
+        views_url=SecretStr(f"sqlite:///{tmp_path / 'v.db'}"),
+    )
+    api = build(settings, ledger_env=env)
+    keys = make_keys(api)
+    with TestClient(create_app(api, run_projector=False)) as client:
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["broker"].startswith("failed")
+        assert ready.json()["checks"]["views"] == "ok"
+        posted = client.post("/v1/orders", json=ORDER, headers=Keys.bearer(keys.write))
+        assert posted.status_code == 503
+    api.close()

@@ -19,7 +19,10 @@ from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.config import QueryApiSettings
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch.runtime.bus import MessageBus
+from etawatch.runtime.log import get_logger
 from etawatch.runtime.rabbit import RabbitBus, declare_topology
+
+log = get_logger(__name__)
 
 VIEWS_ENV_NAME = "QueryApi"
 """Names the views' tracking table on PostgreSQL (``queryapi_tracking``)."""
@@ -61,8 +64,10 @@ class QueryApi:
     async def start(self) -> None:
         await self.reader.open()
         if self.broker is not None:
-            await self.broker.connect()
-            await declare_topology(self.broker, (LEDGER_ORDERS,))
+            try:
+                await connect_broker(self.broker)
+            except Exception as exc:
+                log.warning("RabbitMQ unavailable at start; /readyz will retry", error=repr(exc))
 
     async def stop(self) -> None:
         await self.reader.close()
@@ -124,8 +129,16 @@ def _ledger_check(source: LedgerEventSource) -> Check:
     return check
 
 
+async def connect_broker(broker: RabbitBroker) -> None:
+    """Connect (again) and declare the exchanges and the ledger's order queue."""
+    await broker.connect()
+    await declare_topology(broker, (LEDGER_ORDERS,))
+
+
 def _broker_check(broker: RabbitBroker) -> Check:
     async def check() -> None:
+        if not await broker.ping(timeout=2.0):
+            await connect_broker(broker)
         if not await broker.ping(timeout=2.0):
             raise ConnectionError("RabbitMQ does not answer")
 
