@@ -24,33 +24,34 @@ class Accepted:
     command_id: uuid.UUID
 
 
+async def _send(
+    bus: MessageBus,
+    message: OrderPlaced | OrderClosed,
+    command: str,
+    routing_key: str,
+    now: dt.datetime | None,
+) -> Accepted:
+    shop_order_id = message.shop_order_id
+    command_id = order_command_id(shop_order_id, command)
+    envelope = wrap(
+        message,
+        id=command_id,
+        source=SOURCE,
+        subject=shop_order_id,
+        correlation_id=str(order_id(shop_order_id)),
+        time=now,
+    )
+    await bus.publish(envelope, exchange=ORDERS_EXCHANGE, routing_key=routing_key)
+    return Accepted(shop_order_id, order_id(shop_order_id), command_id)
+
+
 async def place_order(
     bus: MessageBus, order: OrderPlaced, now: dt.datetime | None = None
 ) -> Accepted:
-    command_id = order_command_id(order.shop_order_id, "placed")
-    envelope = wrap(
-        order,
-        id=command_id,
-        source=SOURCE,
-        subject=order.shop_order_id,
-        correlation_id=str(order_id(order.shop_order_id)),
-        time=now,
-    )
-    await bus.publish(envelope, exchange=ORDERS_EXCHANGE, routing_key=RK_ORDER_PLACED)
-    return Accepted(order.shop_order_id, order_id(order.shop_order_id), command_id)
+    return await _send(bus, order, "placed", RK_ORDER_PLACED, now)
 
 
 async def close_order(
     bus: MessageBus, close: OrderClosed, now: dt.datetime | None = None
 ) -> Accepted:
-    command_id = order_command_id(close.shop_order_id, "closed")
-    envelope = wrap(
-        close,
-        id=command_id,
-        source=SOURCE,
-        subject=close.shop_order_id,
-        correlation_id=str(order_id(close.shop_order_id)),
-        time=now,
-    )
-    await bus.publish(envelope, exchange=ORDERS_EXCHANGE, routing_key=RK_ORDER_CLOSED)
-    return Accepted(close.shop_order_id, order_id(close.shop_order_id), command_id)
+    return await _send(bus, close, "closed", RK_ORDER_CLOSED, now)

@@ -1,13 +1,15 @@
 """Supplier items: their current state and their history."""
 
 import asyncio
+import datetime as dt
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
 from fastapi.responses import JSONResponse, Response
 
 from etawatch.query_api.application.as_of import item_as_of
+from etawatch.query_api.bootstrap import QueryApi
 from etawatch.query_api.entrypoints.api.deps import Api, CanRead
 from etawatch.query_api.entrypoints.api.pages import json_response
 from etawatch.query_api.entrypoints.api.routers.orders import AsOf, _aware
@@ -26,6 +28,15 @@ Sku = Annotated[str, Path(min_length=1, max_length=128)]
 NOT_FOUND: Responses = {404: {"model": Problem, "description": "No such item."}}
 
 
+async def _as_of(
+    api: QueryApi, supplier: str, sku: str, moment: dt.datetime
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    found = await asyncio.to_thread(item_as_of, api.history, supplier, sku, moment)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"item {supplier}/{sku} was unknown then")
+    return found
+
+
 @router.get(
     "/{supplier}/{sku}", response_model=ItemOut, responses=NOT_FOUND, dependencies=[CanRead]
 )
@@ -33,12 +44,7 @@ async def get_item(api: Api, supplier: Supplier, sku: Sku, as_of: AsOf = None) -
     """The item's current state at the supplier (or as known at ``as_of``)."""
     moment = _aware(as_of)
     if moment is not None:
-        found = await asyncio.to_thread(item_as_of, api.history, supplier, sku, moment)
-        if found is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"item {supplier}/{sku} was unknown then"
-            )
-        return JSONResponse(found[0])
+        return JSONResponse((await _as_of(api, supplier, sku, moment))[0])
     text = await api.queries.item(supplier, sku)
     if text is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {supplier}/{sku}")
@@ -55,12 +61,8 @@ async def get_item_history(api: Api, supplier: Supplier, sku: Sku, as_of: AsOf =
     """Every state the item was in, oldest first: its first sighting, then each change."""
     moment = _aware(as_of)
     if moment is not None:
-        found = await asyncio.to_thread(item_as_of, api.history, supplier, sku, moment)
-        if found is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"item {supplier}/{sku} was unknown then"
-            )
-        return JSONResponse({"supplier": supplier, "sku": sku, "entries": found[1]})
+        history = (await _as_of(api, supplier, sku, moment))[1]
+        return JSONResponse({"supplier": supplier, "sku": sku, "entries": history})
     entries = await api.queries.item_history(supplier, sku)
     if not entries:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {supplier}/{sku}")

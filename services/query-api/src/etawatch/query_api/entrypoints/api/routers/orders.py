@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import json
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
@@ -95,7 +96,14 @@ async def list_orders(
     return page(docs, next_cursor=more)
 
 
-def _accepted(accepted: Accepted) -> CommandAccepted:
+async def _published(sending: Awaitable[Accepted]) -> CommandAccepted:
+    try:
+        accepted = await sending
+    except Exception as exc:
+        log.warning("order command not published", error=type(exc).__name__)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the broker did not take the command; try again"
+        ) from exc
     return CommandAccepted(
         shop_order_id=accepted.shop_order_id,
         order_id=accepted.order_id,
@@ -127,13 +135,7 @@ async def post_order(api: Api, body: PlaceOrderIn) -> CommandAccepted:
         locale=body.locale,
         lines=tuple(body.lines),
     )
-    try:
-        return _accepted(await place_order(api.bus, message, now))
-    except Exception as exc:
-        log.warning("order command not published", error=type(exc).__name__)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "the broker did not take the order; try again"
-        ) from exc
+    return await _published(place_order(api.bus, message, now))
 
 
 @router.post(
@@ -149,10 +151,4 @@ async def post_close(api: Api, shop_order_id: OrderId, body: CloseOrderIn) -> Co
     message = OrderClosed(
         shop_order_id=shop_order_id, closed_at=body.closed_at or now, reason=body.reason
     )
-    try:
-        return _accepted(await close_order(api.bus, message, now))
-    except Exception as exc:
-        log.warning("close command not published", error=type(exc).__name__)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "the broker did not take the command; try again"
-        ) from exc
+    return await _published(close_order(api.bus, message, now))
