@@ -24,7 +24,7 @@ def dumps(doc: Any) -> str:
     return orjson.dumps(doc).decode()
 
 
-def ddl(table: Table) -> list[str]:
+def ddl(table: Table, *, indexes: bool = True) -> list[str]:
     columns = [
         f"{c} {'BIGINT' if c in table.ints else 'TEXT'}" + (" NOT NULL" if c in table.key else "")
         for c in (*table.key, *table.columns)
@@ -35,7 +35,7 @@ def ddl(table: Table) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {table.name} "
         f"({', '.join(columns)}, PRIMARY KEY ({', '.join(table.key)}))"
     ]
-    for index in table.indexes:
+    for index in table.indexes if indexes else ():
         name = f"ix_{table.name}_{'_'.join(index)}"
         statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
     return statements
@@ -175,8 +175,8 @@ class SqlViewStore:
                 f"DELETE FROM {self.tracking_table} WHERE application_name = {self.ph}",
                 (self.tracking_name(projection),),
             )
-            for table in tables:
-                for statement in ddl(table):
+            for table in tables:  # indexes come back with ``ensure``, built once at the end
+                for statement in ddl(table, indexes=False):
                     cursor.execute(statement)
 
     def checksum(self, tables: Sequence[Table]) -> str:

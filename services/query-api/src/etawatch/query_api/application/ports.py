@@ -36,7 +36,8 @@ class ViewStore(Protocol):
     ) -> None: ...
 
     def reset(self, projection: str, tables: Sequence[Table]) -> None:
-        """Drop the projection's tables and its position, and create them empty."""
+        """Drop the projection's tables and its position; create them empty (``ensure`` adds
+        their indexes)."""
         ...
 
     def checksum(self, tables: Sequence[Table]) -> str: ...

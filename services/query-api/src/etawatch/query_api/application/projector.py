@@ -6,7 +6,9 @@ committed is read again, what was committed is never read again. Two projectors 
 cannot both commit the same position (the tracking record refuses the second one).
 """
 
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from etawatch.query_api.application.batch import BatchRows, Known
 from etawatch.query_api.application.ports import EventSource, PositionTaken, ViewStore
@@ -17,6 +19,21 @@ from etawatch.runtime.log import get_logger
 log = get_logger(__name__)
 
 Progress = Callable[[int], None]
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Rows are plain dicts and lists, freed by reference counting: while a batch builds a
+    great many of them, the cyclic collector would only scan the rows kept between batches
+    again and again."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class Projector:
@@ -59,7 +76,7 @@ class Projector:
         batch = self.source.read(after=start, limit=limit)
         if not batch:
             return 0
-        with self.store.session():
+        with self.store.session(), _no_cyclic_gc():
             for projection in self.projections:
                 self._apply(projection, positions[projection.name], batch)
         return len(batch)

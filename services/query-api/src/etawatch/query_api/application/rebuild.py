@@ -44,6 +44,7 @@ def rebuild(
     started = time.perf_counter()
     events = projector.catch_up(stop=position, progress=progress)
     seconds = time.perf_counter() - started
+    store.ensure(projection.tables)
     after = store.checksum(projection.tables)
     if catch_up:
         projector.catch_up()

@@ -29,7 +29,9 @@ class Table:
         return (*self.key, *self.columns, *(("doc",) if self.doc else ()))
 
     def key_of(self, row: Row) -> Key:
-        return tuple(row[c] for c in self.key)
+        if len(self.key) == 1:
+            return (row[self.key[0]],)
+        return tuple([row[c] for c in self.key])
 
 
 class Rows(Protocol):
