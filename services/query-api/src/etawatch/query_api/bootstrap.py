@@ -9,6 +9,7 @@ from eventsourcing.utils import Environment
 from faststream.rabbit import RabbitBroker
 
 from etawatch.contracts.topology import LEDGER_ORDERS
+from etawatch.ledger.application.store import LedgerStore
 from etawatch.query_api.adapters.key_store import SqlKeyStore
 from etawatch.query_api.adapters.ledger_events import LedgerEventSource, LedgerHistory
 from etawatch.query_api.adapters.sql_views import SqlViewStore
@@ -83,10 +84,19 @@ def build(
     *,
     bus: MessageBus | None = None,
     ledger_env: dict[str, str] | None = None,
+    ledger_store: LedgerStore | None = None,
 ) -> QueryApi:
-    """Wire the query API. ``bus`` given (embedded mode) is used as is; otherwise RabbitMQ."""
+    """Wire the query API.
+
+    ``bus`` given (embedded mode) is used as is; otherwise RabbitMQ at ``amqp_url``. The ledger's
+    store is read from ``ledger_store`` if given (embedded mode), else opened read-only from
+    ``ledger_env`` or the settings' ``database_url``.
+    """
     settings = settings or QueryApiSettings()
-    source = LedgerEventSource(ledger_env or settings.ledger_env())
+    if ledger_store is not None:
+        source = LedgerEventSource(store=ledger_store)
+    else:
+        source = LedgerEventSource(ledger_env or settings.ledger_env())
     views = open_views(settings, tracking_prefix=source.store.name)
     projector = Projector(
         source,

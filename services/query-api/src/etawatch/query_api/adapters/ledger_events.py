@@ -306,8 +306,15 @@ class Translator:
 class LedgerEventSource:
     """``EventSource`` over the ledger's store, read-only: the notification log as facts."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.store: LedgerStore = open_read_only(env)
+    def __init__(
+        self, env: Mapping[str, str] | None = None, store: LedgerStore | None = None
+    ) -> None:
+        """Open the store read-only from ``env``, or read a ``store`` the caller already has
+        (the embedded demo's, which it keeps and closes)."""
+        if store is None and env is None:
+            raise ValueError("give the ledger's environment or its store")
+        self._owned = store is None
+        self.store: LedgerStore = store if store is not None else open_read_only(env or {})
         self.translator = Translator(self.created_event)
 
     def created_event(self, originator_id: uuid.UUID) -> Event | None:
@@ -334,7 +341,8 @@ class LedgerEventSource:
         return events
 
     def close(self) -> None:
-        self.store.close()
+        if self._owned:
+            self.store.close()
 
 
 class LedgerHistory:
