@@ -1,8 +1,11 @@
 """Builders for the ledger's tests: observations, scrape runs and order commands in envelopes."""
 
+import asyncio
 import datetime as dt
+import inspect
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +26,20 @@ from etawatch.contracts.messages import (
     ScrapeRunFailed,
     ScrapeRunStarted,
 )
-from etawatch.contracts.topology import partition_of
+from etawatch.contracts.topology import (
+    ORDERS_EXCHANGE,
+    RK_ORDER_CLOSED,
+    RK_ORDER_PLACED,
+    RK_RUN_COMPLETED,
+    RK_RUN_FAILED,
+    RK_RUN_STARTED,
+    SCRAPE_EXCHANGE,
+    observed_routing_key,
+    partition_of,
+)
 from etawatch.ledger.application.service import Ledger, LedgerOptions
 from etawatch.ledger.application.store import LedgerStore
+from etawatch.runtime.bus import MessageBus
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 SUPPLIER = "acme"
@@ -230,3 +244,88 @@ def new_ledger(store: LedgerStore, **options: Any) -> Ledger:
     ledger = Ledger(store, LedgerOptions(**options))
     ledger.catch_up()
     return ledger
+
+
+# --- over RabbitMQ -----------------------------------------------------------------------------
+
+
+async def publish_run(bus: MessageBus, run: RunScript) -> None:
+    """Publish a run the way the scraper does: start, every row, then the outcome."""
+    envelopes = run.for_partition(0, 1)  # one partition: every row, in order
+    for envelope in envelopes:
+        message = envelope.data
+        if isinstance(message, ItemAvailabilityObserved):
+            key = observed_routing_key(message.supplier, message.sku)
+        elif isinstance(message, ScrapeRunStarted):
+            key = RK_RUN_STARTED.format(supplier=run.supplier)
+        elif isinstance(message, ScrapeRunCompleted):
+            key = RK_RUN_COMPLETED.format(supplier=run.supplier)
+        else:
+            key = RK_RUN_FAILED.format(supplier=run.supplier)
+        await bus.publish(envelope, exchange=SCRAPE_EXCHANGE, routing_key=key)
+
+
+async def publish_command(bus: MessageBus, envelope: Envelope[Message]) -> None:
+    key = RK_ORDER_PLACED if isinstance(envelope.data, OrderPlaced) else RK_ORDER_CLOSED
+    await bus.publish(envelope, exchange=ORDERS_EXCHANGE, routing_key=key)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool],
+    what: str,
+    within: float = 30.0,
+) -> None:
+    """Poll until ``check`` holds; fail with ``what`` after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {what}")
+        await asyncio.sleep(0.05)
+
+
+class TcpProxy:
+    """A loopback TCP proxy that can be closed and opened again: a database that goes away."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self.server: asyncio.Server | None = None
+        self.streams: set[asyncio.StreamWriter] = set()
+
+    async def open(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
+        for writer in list(self.streams):
+            writer.transport.abort()
+        self.streams.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.streams.update((writer, up_writer))
+        await asyncio.gather(
+            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+        )
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.transport.abort()
+            self.streams.discard(writer)

@@ -266,3 +266,20 @@ class LedgerApplicationCases:
         snapshots = list(store.snapshots.get(order_id("A-1")))
         assert snapshots, "an order of 61 events has a snapshot"
         assert len(store.repository.get(order_id("A-1")).notifications) == 60
+
+    async def test_the_in_memory_state_agrees_with_the_aggregates(
+        self, ledger: Ledger, store: LedgerStore
+    ) -> None:
+        await feed(ledger, RunScript({"S1": "Q2 2027", "S2": "TBA", "S3": "03/2027"}))
+        await feed(ledger, RunScript({"S1": ("Q3 2027", Availability.DELAYED)}, at=later(1)))
+        await feed(ledger, RunScript({"S1": "Q3 2027", "S2": "05/2027"}, at=later(2)))
+        restarted = new_ledger(store)
+        for index in (ledger.index, restarted.index):
+            for iid, state in index.items.items():
+                item: SupplierItem = store.repository.get(iid)
+                assert (state.version, state.availability, state.missing) == (
+                    item.version,
+                    item.availability,
+                    item.missing,
+                )
+                assert state.eta[0] == item.eta["raw"]

@@ -104,7 +104,7 @@ class Batcher:
                 await delivery.ack()
 
     async def _handle_until_stored(self, envelopes: list[Envelope[Message]]) -> list[Rejected]:
-        pause = 0.5
+        pause = min(0.5, self.max_pause)
         while True:
             try:
                 rejected = await self.handle(envelopes)

@@ -12,8 +12,7 @@ from etawatch.ledger.domain import rules
 from etawatch.ledger.domain.item import AvailabilityChanged, Returned, SupplierItem, WentMissing
 from etawatch.ledger.domain.order import line_key
 from etawatch.ledger.domain.runs import RunCompared
-from etawatch.ledger.domain.state import EtaKey, ItemState, Row, eta_of
-from etawatch.ledger.domain.values import eta_to_dict
+from etawatch.ledger.domain.state import EtaKey, ItemState, Row, eta_dict
 
 
 @dataclass(frozen=True)
@@ -27,10 +26,17 @@ def compare_run(
 ) -> None:
     """Record what the run changed, what went missing, and that the run was compared."""
     supplier, run_id = completed.supplier, completed.run_id
+    group = work.index.groups.get((supplier, partition), {})
     for row in staged.rows.values():
+        known = group.get(row.sku)
+        if known is not None:
+            if rules.is_late(known, row):
+                continue
+            if not known.missing and not rules.compare(known, row).changed:
+                continue  # the common case: decided without a copy or an id
         iid = item_id(supplier, row.sku)
-        state = work.item(iid)
         obs_id = observation_id(run_id, supplier, row.sku)
+        state = work.item(iid)
         if state is None:
             work.first_seen(
                 iid,
@@ -39,18 +45,16 @@ def compare_run(
                 name=row.name,
                 availability=row.availability,
                 availability_raw=row.availability_raw,
-                eta=eta_to_dict(eta_of(row.eta)),
+                eta=eta_dict(row.eta),
                 observed_at=row.observed_datetime,
                 run_id=run_id,
                 observation_id=obs_id,
             )
             continue
-        if rules.is_late(state, row):
-            continue
         _observe_known(work, iid, state, row, run_id=run_id, obs_id=obs_id)
 
     unseen: list[str] = []
-    for known in work.index.groups.get((supplier, partition), ()):
+    for known in group.values():
         if known.sku in staged.rows:
             continue
         unseen.append(known.sku)
@@ -97,7 +101,7 @@ def _observe_known(
             returned_at=row.observed_datetime,
             availability=row.availability,
             availability_raw=row.availability_raw,
-            eta=eta_to_dict(eta_of(row.eta)),
+            eta=eta_dict(row.eta),
         )
     change = rules.compare(state, row)
     if not change.changed:
@@ -108,8 +112,8 @@ def _observe_known(
             iid,
             state,
             SupplierItem.EtaChanged,
-            previous_eta=eta_to_dict(eta_of(previous_eta)),
-            eta=eta_to_dict(eta_of(row.eta)),
+            previous_eta=eta_dict(previous_eta),
+            eta=eta_dict(row.eta),
             shift=change.eta.shift.value,
             shift_days=change.eta.days,
             observed_at=row.observed_datetime,
@@ -177,8 +181,8 @@ def _tell_open_orders(
             quantity=line["quantity"],
             previous_availability=previous_availability,
             new_availability=row.availability,
-            previous_eta=eta_to_dict(eta_of(previous_eta)),
-            new_eta=eta_to_dict(eta_of(row.eta)),
+            previous_eta=eta_dict(previous_eta),
+            new_eta=eta_dict(row.eta),
             change_kind=kind.value,
             shift_days=shift_days,
             observation_id=obs_id,

@@ -30,6 +30,7 @@ from etawatch.contracts.messages import (
     ScrapeRunStarted,
 )
 from etawatch.contracts.topology import LEDGER_ORDERS, ledger_observation_queue
+from etawatch.ledger import metrics
 from etawatch.ledger.application import relay
 from etawatch.ledger.application.commands import CommandRefusedError, apply_command
 from etawatch.ledger.application.compare import RunRules, compare_run
@@ -44,6 +45,7 @@ from etawatch.runtime.bus import InMemoryBus, MessageBus, PoisonMessage
 from etawatch.runtime.log import get_logger
 
 log = get_logger(__name__)
+INDEX_TOPIC_SET = frozenset(INDEX_TOPICS)
 T = TypeVar("T")
 
 
@@ -94,24 +96,23 @@ class Ledger:
     # --- start and catch-up -----------------------------------------------------------------
 
     def catch_up(self) -> int:
-        """Fold every stored event not yet in the index (all of them at start)."""
+        """Fold every stored event not yet in the index (all of them at start).
+
+        Reads every notification (other topics are skipped unread) so that the position is the
+        log's own, and a commit that follows it directly can be folded without reading it back.
+        """
         folded = 0
-        recorder = self.store.recorder
+        page = 2000
         while True:
-            notifications = recorder.select_notifications(
-                start=self.index.position,
-                limit=2000,
-                topics=INDEX_TOPICS,
-                inclusive_of_start=False,
+            notifications = self.store.recorder.select_notifications(
+                start=self.index.position, limit=page, inclusive_of_start=False
             )
             for notification in notifications:
-                self.index.apply(self.store.mapper.to_domain_event(notification))
+                if notification.topic in INDEX_TOPIC_SET:
+                    self.index.apply(self.store.mapper.to_domain_event(notification))
+                    folded += 1
                 self.index.position = notification.id
-            folded += len(notifications)
-            if len(notifications) < 2000:
-                # Events of other topics may follow; the position stays at the last folded.
-                last = recorder.max_notification_id() or 0
-                self.index.position = max(self.index.position, last)
+            if len(notifications) < page:
                 return folded
 
     async def start(self) -> int:
@@ -139,10 +140,11 @@ class Ledger:
     ) -> list[Rejected]:
         staging = self.staging[partition]
         rejected: list[Rejected] = []
+        held = 0
         for envelope in envelopes:
             message = envelope.data
             if isinstance(message, ItemAvailabilityObserved):
-                self.stats.observations += 1
+                held += 1
                 staging.add(message.run_id, Row.of(message))
             elif isinstance(message, ScrapeRunStarted):
                 staging.open(message.run_id, message.supplier, message.started_at.timestamp())
@@ -153,6 +155,9 @@ class Ledger:
                 reason = f"the ledger's observation queue does not take {envelope.type}"
                 rejected.append(Rejected(envelope, reason))
                 self.stats.rejected.append(reason)
+                metrics.REFUSED.inc()
+        self.stats.observations += held
+        metrics.OBSERVATIONS.inc(held)
         return rejected
 
     def _plan_outcome(
@@ -182,12 +187,14 @@ class Ledger:
         not_comparable = self._not_comparable(message, partition, run_log.last_started_at)
         if not_comparable is not None:
             self.stats.runs_not_compared += 1
+            metrics.RUNS.labels("not_compared").inc()
             work.record_run(run_log, RunNotCompared, run_id=run_id, reason=not_comparable)
             return
         staged = self.staging[partition].get(run_id)
         if staged is None or not isinstance(message, ScrapeRunCompleted):  # pragma: no cover
             raise AssertionError("a comparable run is a completed, staged one")
         self.stats.runs_compared += 1
+        metrics.RUNS.labels("compared").inc()
         compare_run(work, message, staged, partition, self.rules)
 
     def _not_comparable(
@@ -214,6 +221,7 @@ class Ledger:
             await self._run(lambda: self._commit(lambda work: apply_command(work, envelope.data)))
         except CommandRefusedError as exc:
             self.stats.rejected.append(str(exc))
+            metrics.REFUSED.inc()
             raise PoisonMessage(str(exc)) from exc
 
     # --- relay --------------------------------------------------------------------------------
@@ -226,6 +234,7 @@ class Ledger:
         if batch:
             await asyncio.to_thread(relay.advance, self.store, batch[-1].notification_id)
         self.stats.relayed += len(batch)
+        metrics.RELAYED.inc(len(batch))
         return len(batch)
 
     # --- embedded mode ----------------------------------------------------------------------
@@ -244,25 +253,25 @@ class Ledger:
     def _commit(self, plan: Callable[[Work], None]) -> None:
         """Plan against the index, save atomically, fold into the index; retry on conflict."""
         for attempt in range(1, self.options.save_attempts + 1):
+            self.catch_up()  # another replica may have written since (a partition failed over)
             work = Work(self.index, self.store)
             plan(work)
             if work.empty:
                 return
             try:
-                recordings = self.store.save(*work.to_save())
+                recordings = self.store.save_all(work.events, work.aggregates())
             except IntegrityError:
                 self.stats.conflicts += 1
+                metrics.CONFLICTS.inc()
                 log.info("concurrent write, planning again", attempt=attempt)
-                self.catch_up()
                 continue
             self.stats.events_written += len(recordings)
+            metrics.EVENTS_WRITTEN.inc(len(recordings))
             first = recordings[0].notification.id if recordings else None
             if first == self.index.position + 1:
                 for recording in recordings:
                     self.index.apply(recording.domain_event)
                 self.index.position = recordings[-1].notification.id
-            else:
-                self.catch_up()
             return
         raise IntegrityError(f"gave up after {self.options.save_attempts} concurrent writes")
 

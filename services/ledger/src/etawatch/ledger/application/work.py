@@ -36,12 +36,13 @@ class Work:
             for a in (*self.orders.values(), *self.health.values())
         )
 
-    def to_save(self) -> list[Any]:
-        return [*self.events, *(o for o in self.orders.values() if o), *self.health.values()]
+    def aggregates(self) -> list[Any]:
+        return [*(o for o in self.orders.values() if o), *self.health.values()]
 
     # --- items ------------------------------------------------------------------------------
 
     def item(self, iid: uuid.UUID) -> ItemState | None:
+        """The state to change: a copy, so the index changes only after the commit."""
         state = self.items.get(iid)
         if state is None:
             known = self.index.items.get(iid)

@@ -43,7 +43,7 @@ class LedgerIndex:
         self.position = 0
         """Id of the last notification folded in."""
         self.items: dict[uuid.UUID, ItemState] = {}
-        self.groups: defaultdict[GroupKey, list[ItemState]] = defaultdict(list)
+        self.groups: defaultdict[GroupKey, dict[str, ItemState]] = defaultdict(dict)
         self.run_logs: dict[uuid.UUID, RunLogState] = {}
         self.open_orders_by_item: defaultdict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
         self.order_items: dict[uuid.UUID, set[uuid.UUID]] = {}
@@ -65,7 +65,7 @@ class LedgerIndex:
                 observed_at=event.observed_at.timestamp(),
             )
             self.items[oid] = state
-            self.groups[(state.supplier, self.partition(state))].append(state)
+            self.groups[(state.supplier, self.partition(state))][state.sku] = state
             return
         if isinstance(event, SupplierItem.Event):
             item = self.items.get(oid)
@@ -111,7 +111,7 @@ class LedgerIndex:
         if isinstance(event, RunCompared):
             log.last_started_at = max(log.last_started_at, event.started_at.timestamp())
             unseen = set(event.unseen)
-            for state in self.groups.get((log.supplier, log.partition), ()):
+            for state in self.groups.get((log.supplier, log.partition), {}).values():
                 state.unseen_runs = state.unseen_runs + 1 if state.sku in unseen else 0
 
 

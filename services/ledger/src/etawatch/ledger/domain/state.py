@@ -8,6 +8,7 @@ import datetime as dt
 import sys
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from etawatch.contracts.eta import ETA, Precision
 from etawatch.contracts.messages import ItemAvailabilityObserved
@@ -25,8 +26,26 @@ def eta_key(eta: ETA) -> EtaKey:
     )
 
 
-def eta_key_from_dict(data: dict[str, object]) -> EtaKey:
-    return eta_key(ETA.model_validate(data))
+def eta_key_from_dict(data: dict[str, Any]) -> EtaKey:
+    """The key of a stored ``EtaDict`` (validated when it was stored, so read directly)."""
+    earliest, latest = data.get("earliest"), data.get("latest")
+    return (
+        sys.intern(data["raw"]),
+        dt.date.fromisoformat(earliest).toordinal() if earliest else 0,
+        dt.date.fromisoformat(latest).toordinal() if latest else 0,
+        sys.intern(data.get("precision") or "unknown"),
+    )
+
+
+def eta_dict(key: EtaKey) -> dict[str, Any]:
+    """The ``EtaDict`` of a key (what ``eta_to_dict(eta_of(key))`` gives, without pydantic)."""
+    raw, earliest, latest, precision = key
+    return {
+        "raw": raw,
+        "earliest": dt.date.fromordinal(earliest).isoformat() if earliest else None,
+        "latest": dt.date.fromordinal(latest).isoformat() if latest else None,
+        "precision": precision,
+    }
 
 
 def eta_of(key: EtaKey) -> ETA:

@@ -28,6 +28,6 @@ def run_log_id(supplier: str, partition: int, partitions: int) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"ledger-run-log\x1f{supplier}\x1f{partition}/{partitions}")
 
 
-def stored_event_id(originator_id: uuid.UUID, originator_version: int) -> uuid.UUID:
+def stored_event_id(originator_id: uuid.UUID | str, originator_version: int) -> uuid.UUID:
     """The message id the relay gives a stored event: the same event always gets the same id."""
     return uuid.uuid5(NAMESPACE, f"ledger-event\x1f{originator_id}\x1f{originator_version}")
