@@ -73,12 +73,13 @@ class Projector:
         limit = self.batch_size if stop is None else min(self.batch_size, stop - start)
         if limit <= 0:
             return 0
-        batch = self.source.read(after=start, limit=limit)
-        if not batch:
-            return 0
-        with self.store.session(), _no_cyclic_gc():
-            for projection in self.projections:
-                self._apply(projection, positions[projection.name], batch)
+        with _no_cyclic_gc():
+            batch = self.source.read(after=start, limit=limit)
+            if not batch:
+                return 0
+            with self.store.session():
+                for projection in self.projections:
+                    self._apply(projection, positions[projection.name], batch)
         return len(batch)
 
     def _apply(
