@@ -68,8 +68,12 @@ class SqlViewStore:
 
     @contextmanager
     def session(self) -> Iterator[None]:
-        """Serve every ``load`` and ``keys_where`` of one batch from one read transaction."""
-        if self._reading is not None:
+        """Serve every ``load`` and ``keys_where`` of one batch from one read transaction.
+
+        SQLite only: there it saves a pool round per lookup. PostgreSQL ends transactions left
+        idle (the library's ``idle_in_transaction_session_timeout``), so it reads as it goes.
+        """
+        if self._reading is not None or self.ph != "?":
             yield
             return
         with self.transaction(commit=False) as cursor:

@@ -21,17 +21,18 @@ Api = Annotated[QueryApi, Depends(get_api)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def _scopes(api: Api, credentials: Credentials) -> frozenset[Scope]:
+async def _scopes(request: Request, credentials: Credentials) -> frozenset[Scope]:
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "an API key is required: Authorization: Bearer <key>",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    auth = get_api(request).auth
     token = credentials.credentials
-    scopes = api.auth.cached(token)
+    scopes = auth.cached(token)
     if scopes is None:
-        scopes = await run_in_threadpool(api.auth.verify, token)
+        scopes = await run_in_threadpool(auth.verify, token)
     if scopes is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -42,8 +43,10 @@ async def _scopes(api: Api, credentials: Credentials) -> frozenset[Scope]:
 
 
 def require(scope: Scope) -> Any:
-    async def check(scopes: Annotated[frozenset[Scope], Depends(_scopes)]) -> None:
-        if scope not in scopes:
+    """One flat dependency per route (the bearer scheme and this check): it runs on every call."""
+
+    async def check(request: Request, credentials: Credentials) -> None:
+        if scope not in await _scopes(request, credentials):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"this API key lacks the '{scope}' scope"
             )
