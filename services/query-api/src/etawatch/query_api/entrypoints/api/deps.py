@@ -12,12 +12,16 @@ from etawatch.query_api.domain.keys import Scope
 bearer = HTTPBearer(auto_error=False, description="An API key: `etw_<id>_<secret>`.")
 
 
+async def get_api_dependency(request: Request) -> QueryApi:
+    return get_api(request)
+
+
 def get_api(request: Request) -> QueryApi:
     api: QueryApi = request.app.state.api
     return api
 
 
-Api = Annotated[QueryApi, Depends(get_api)]
+Api = Annotated[QueryApi, Depends(get_api_dependency)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
@@ -43,16 +47,20 @@ async def _scopes(request: Request, credentials: Credentials) -> frozenset[Scope
 
 
 def require(scope: Scope) -> Any:
-    """One flat dependency per route (the bearer scheme and this check): it runs on every call."""
+    """The route's one dependency: checks the key (through the bearer scheme, which documents
+    it) and hands over the service. Kept flat because it runs on every call."""
 
-    async def check(request: Request, credentials: Credentials) -> None:
+    async def check(request: Request, credentials: Credentials) -> QueryApi:
         if scope not in await _scopes(request, credentials):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"this API key lacks the '{scope}' scope"
             )
+        return get_api(request)
 
-    return Depends(check)
+    return check
 
 
-CanRead = require(Scope.READ)
-CanWrite = require(Scope.WRITE)
+ReadApi = Annotated[QueryApi, Depends(require(Scope.READ))]
+"""The service, for a caller whose key has the ``read`` scope."""
+WriteApi = Annotated[QueryApi, Depends(require(Scope.WRITE))]
+"""The service, for a caller whose key has the ``write`` scope."""

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from etawatch.query_api.entrypoints.api.deps import Api, CanRead
+from etawatch.query_api.entrypoints.api.deps import ReadApi
 from etawatch.query_api.entrypoints.api.pages import json_response, page
 from etawatch.query_api.entrypoints.api.schemas import (
     PROTECTED,
@@ -28,9 +28,9 @@ def _position(cursor: str | None) -> int | None:
     return None if cursor is None else int(cursor)
 
 
-@router.get("/changes", response_model=ChangePage, dependencies=[CanRead])
+@router.get("/changes", response_model=ChangePage)
 async def get_changes(
-    api: Api,
+    api: ReadApi,
     after: Cursor = None,
     supplier: SupplierFilter = None,
     limit: Limit = None,
@@ -41,9 +41,9 @@ async def get_changes(
     return page([r[1] for r in rows], next_cursor=str(rows[-1][0] if rows else start))
 
 
-@router.get("/runs", response_model=RunPage, dependencies=[CanRead])
+@router.get("/runs", response_model=RunPage)
 async def get_runs(
-    api: Api,
+    api: ReadApi,
     supplier: SupplierFilter = None,
     cursor: Cursor = None,
     limit: Limit = None,
@@ -55,7 +55,7 @@ async def get_runs(
     return page([r[1] for r in rows], next_cursor=more)
 
 
-@router.get("/runs/health", response_model=list[SupplierHealthOut], dependencies=[CanRead])
-async def get_health(api: Api) -> Response:
+@router.get("/runs/health", response_model=list[SupplierHealthOut])
+async def get_health(api: ReadApi) -> Response:
     """Each supplier's scraping health: consecutive failures, last success, degraded or not."""
     return json_response("[" + ",".join(await api.queries.health()) + "]")

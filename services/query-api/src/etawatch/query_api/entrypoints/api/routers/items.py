@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from etawatch.query_api.application.as_of import item_as_of
 from etawatch.query_api.bootstrap import QueryApi
-from etawatch.query_api.entrypoints.api.deps import Api, CanRead
+from etawatch.query_api.entrypoints.api.deps import ReadApi
 from etawatch.query_api.entrypoints.api.pages import json_response
 from etawatch.query_api.entrypoints.api.routers.orders import AsOf, _aware
 from etawatch.query_api.entrypoints.api.schemas import (
@@ -37,10 +37,8 @@ async def _as_of(
     return found
 
 
-@router.get(
-    "/{supplier}/{sku}", response_model=ItemOut, responses=NOT_FOUND, dependencies=[CanRead]
-)
-async def get_item(api: Api, supplier: Supplier, sku: Sku, as_of: AsOf = None) -> Response:
+@router.get("/{supplier}/{sku}", response_model=ItemOut, responses=NOT_FOUND)
+async def get_item(api: ReadApi, supplier: Supplier, sku: Sku, as_of: AsOf = None) -> Response:
     """The item's current state at the supplier (or as known at ``as_of``)."""
     moment = _aware(as_of)
     if moment is not None:
@@ -55,9 +53,10 @@ async def get_item(api: Api, supplier: Supplier, sku: Sku, as_of: AsOf = None) -
     "/{supplier}/{sku}/history",
     response_model=ItemHistoryOut,
     responses=NOT_FOUND,
-    dependencies=[CanRead],
 )
-async def get_item_history(api: Api, supplier: Supplier, sku: Sku, as_of: AsOf = None) -> Response:
+async def get_item_history(
+    api: ReadApi, supplier: Supplier, sku: Sku, as_of: AsOf = None
+) -> Response:
     """Every state the item was in, oldest first: its first sighting, then each change."""
     moment = _aware(as_of)
     if moment is not None:

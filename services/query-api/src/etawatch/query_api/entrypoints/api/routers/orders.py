@@ -13,7 +13,7 @@ from etawatch.contracts.messages import OrderClosed, OrderPlaced
 from etawatch.query_api.adapters.view_queries import OrderFilter
 from etawatch.query_api.application.as_of import order_as_of
 from etawatch.query_api.application.commands import Accepted, close_order, place_order
-from etawatch.query_api.entrypoints.api.deps import Api, CanRead, CanWrite
+from etawatch.query_api.entrypoints.api.deps import ReadApi, WriteApi
 from etawatch.query_api.entrypoints.api.pages import (
     json_response,
     page,
@@ -48,10 +48,8 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment
 
 
-@router.get(
-    "/{shop_order_id}", response_model=OrderOut, responses=NOT_FOUND, dependencies=[CanRead]
-)
-async def get_order(api: Api, shop_order_id: OrderId, as_of: AsOf = None) -> Response:
+@router.get("/{shop_order_id}", response_model=OrderOut, responses=NOT_FOUND)
+async def get_order(api: ReadApi, shop_order_id: OrderId, as_of: AsOf = None) -> Response:
     """The order, each line's supplier status now, its history, and the notifications sent."""
     moment = _aware(as_of)
     if moment is not None:
@@ -67,9 +65,9 @@ async def get_order(api: Api, shop_order_id: OrderId, as_of: AsOf = None) -> Res
     return json_response(text)
 
 
-@router.get("", response_model=OrderPage, dependencies=[CanRead])
+@router.get("", response_model=OrderPage)
 async def list_orders(
-    api: Api,
+    api: ReadApi,
     *,
     customer_id: Annotated[str | None, Query(max_length=128)] = None,
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
@@ -121,9 +119,8 @@ UNAVAILABLE: Responses = {
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CommandAccepted,
     responses=UNAVAILABLE,
-    dependencies=[CanWrite],
 )
-async def post_order(api: Api, body: PlaceOrderIn) -> CommandAccepted:
+async def post_order(api: WriteApi, body: PlaceOrderIn) -> CommandAccepted:
     """Register an order: published as ``OrderPlaced`` for the ledger. Idempotent on its id."""
     now = dt.datetime.now(dt.UTC)
     message = OrderPlaced(
@@ -143,9 +140,8 @@ async def post_order(api: Api, body: PlaceOrderIn) -> CommandAccepted:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CommandAccepted,
     responses=UNAVAILABLE,
-    dependencies=[CanWrite],
 )
-async def post_close(api: Api, shop_order_id: OrderId, body: CloseOrderIn) -> CommandAccepted:
+async def post_close(api: WriteApi, shop_order_id: OrderId, body: CloseOrderIn) -> CommandAccepted:
     """Close an order (fulfilled or cancelled): published as ``OrderClosed``. Idempotent."""
     now = dt.datetime.now(dt.UTC)
     message = OrderClosed(
