@@ -150,7 +150,14 @@ def rebuild_all(api: Any) -> tuple[int, float, bool]:
     before = {p.name: api.views.checksum(p.tables) for p in projections}
     for projection in projections:
         api.views.reset(projection.name, projection.tables)
-    projector = Projector(api.source, api.views, projections, batch_size=5000)
+    settings = api.settings  # what `etawatch-query-api rebuild` uses
+    projector = Projector(
+        api.source,
+        api.views,
+        projections,
+        batch_size=settings.rebuild_batch_size,
+        cache_rows=settings.rebuild_cache_rows,
+    )
     api.source.translator._names.clear()  # a fresh process knows no aggregate yet
     started = time.perf_counter()
     events = projector.catch_up(stop=position)

@@ -37,9 +37,20 @@ class QueryApiSettings(ServiceSettings):
         default=1000, ge=1, le=100_000, description="Events applied per view transaction."
     )
     projection_cache_rows: int = Field(
+        default=100_000,
+        ge=0,
+        description=(
+            "View rows the live projector keeps in memory between batches (0: none; about "
+            "2.5 kB each)."
+        ),
+    )
+    rebuild_cache_rows: int = Field(
         default=1_000_000,
         ge=0,
-        description="View rows the projector keeps in memory between batches (0: none).",
+        description="View rows `rebuild` keeps in memory: a one-off job with memory to spare.",
+    )
+    rebuild_batch_size: int = Field(
+        default=5000, ge=1, le=100_000, description="Events applied per transaction in `rebuild`."
     )
     projection_interval_seconds: float = Field(
         default=0.5, gt=0, description="Pause of the projection loop once the views are current."

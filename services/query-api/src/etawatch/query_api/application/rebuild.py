@@ -33,6 +33,7 @@ def rebuild(
     projection: Projection,
     *,
     batch_size: int = 1000,
+    cache_rows: int = 1_000_000,
     progress: Progress | None = None,
     catch_up: bool = True,
 ) -> Rebuilt:
@@ -40,7 +41,7 @@ def rebuild(
     position = store.position(projection.name)
     before = store.checksum(projection.tables)
     store.reset(projection.name, projection.tables)
-    projector = Projector(source, store, [projection], batch_size=batch_size)
+    projector = Projector(source, store, [projection], batch_size=batch_size, cache_rows=cache_rows)
     started = time.perf_counter()
     events = projector.catch_up(stop=position, progress=progress)
     seconds = time.perf_counter() - started

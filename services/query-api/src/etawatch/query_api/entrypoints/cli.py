@@ -125,7 +125,8 @@ def rebuild(
                 api.source,
                 api.views,
                 projections[name],
-                batch_size=settings.projection_batch_size,
+                batch_size=settings.rebuild_batch_size,
+                cache_rows=settings.rebuild_cache_rows,
                 progress=lambda n, t=task: bar.advance(t, n),  # type: ignore[misc]
             )
         verdict = "[green]equal to[/green]" if result.equal else "[red]DIFFERENT from[/red]"
