@@ -41,6 +41,18 @@ from etawatch_testing.ledger import (
 HOUR = dt.timedelta(hours=1)
 
 
+def order_body(shop_order_id: str, locale: str = "en") -> dict[str, Any]:
+    """A valid ``POST /v1/orders`` body."""
+    return {
+        "shop_order_id": shop_order_id,
+        "customer_id": "c-77",
+        "email": "eva@example.com",
+        "customer_name": "Eva",
+        "locale": locale,
+        "lines": [{"supplier": "acme", "sku": "S1", "name": "Figure", "quantity": 2}],
+    }
+
+
 @dataclass
 class Marks:
     """Moments (the ledger's own clock) between the steps of the scenario."""

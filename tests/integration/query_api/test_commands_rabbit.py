@@ -6,7 +6,7 @@ import aio_pika
 import pytest
 from etawatch_testing.infra import RabbitVhost
 from etawatch_testing.ledger import new_ledger
-from etawatch_testing.query_api import Keys, make_keys, take_orders
+from etawatch_testing.query_api import Keys, make_keys, order_body, take_orders
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -19,14 +19,7 @@ from etawatch.query_api.entrypoints.api.app import create_app
 
 pytestmark = pytest.mark.integration
 
-ORDER = {
-    "shop_order_id": "W-1",
-    "customer_id": "c-77",
-    "email": "eva@example.com",
-    "customer_name": "Eva",
-    "locale": "en",
-    "lines": [{"supplier": "acme", "sku": "S1", "name": "Figure", "quantity": 2}],
-}
+ORDER = order_body("W-1")
 
 
 async def test_posted_orders_reach_the_ledger_once_and_come_back_in_the_views(

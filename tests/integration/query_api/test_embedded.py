@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from etawatch_testing.ledger import RunScript, feed, new_ledger
-from etawatch_testing.query_api import Keys, make_keys
+from etawatch_testing.query_api import Keys, make_keys, order_body
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -17,13 +17,7 @@ from etawatch.runtime.bus import InMemoryBus
 
 pytestmark = pytest.mark.integration
 
-ORDER = {
-    "shop_order_id": "E-1",
-    "customer_id": "c-1",
-    "email": "eva@example.com",
-    "customer_name": "Eva",
-    "lines": [{"supplier": "acme", "sku": "S1", "name": "Figure", "quantity": 1}],
-}
+ORDER = order_body("E-1")
 
 
 async def test_an_order_posted_in_embedded_mode_shows_the_supplier_state(tmp_path: Path) -> None:
