@@ -305,10 +305,18 @@ def main() -> None:
         api.project_once_sync()
         print(f"views built live in {time.perf_counter() - started:.1f} s")
 
-        rows, plain_s = plain_read(folder)
-        decoded, lib_s = library_read_decode(api)
-        events, rebuild_s, equal = rebuild_all(api)
-        plain_rate, lib_rate, rebuild_rate = rows / plain_s, decoded / lib_s, events / rebuild_s
+        # Ceilings measured before and after the rebuild; the faster of each is used, so that
+        # a burst of load on the machine cannot flatter the rebuild.
+        ceilings: dict[str, list[float]] = {"plain": [], "library": []}
+        for when in ("before", "after"):
+            if when == "after":
+                events, rebuild_s, equal = rebuild_all(api)
+            rows, plain_s = plain_read(folder)
+            decoded, lib_s = library_read_decode(api)
+            ceilings["plain"].append(rows / plain_s)
+            ceilings["library"].append(decoded / lib_s)
+        plain_rate, lib_rate = max(ceilings["plain"]), max(ceilings["library"])
+        rebuild_rate = events / rebuild_s
         print("\nrebuild (all three views, SQLite)")
         print(f"  plain sequential read of the events table: {plain_rate:>10,.0f} rows/s")
         print(f"  library select_notifications + to_domain_event: {lib_rate:>10,.0f} events/s")
