@@ -36,6 +36,8 @@ class SqliteReader:
         if conn is None:
             conn = sqlite3.connect(self.path, check_same_thread=False, cached_statements=64)
             conn.execute("PRAGMA query_only = 1")
+            conn.execute("PRAGMA mmap_size = 268435456")  # pages read straight from the file
+            conn.execute("PRAGMA cache_size = -32768")  # 32 MiB of page cache
             self._local.conn = conn
             self._all.append(conn)
         return conn
