@@ -6,6 +6,7 @@ fails the deployment tests instead of a rollout.
 """
 
 import ast
+import copy
 import functools
 import importlib
 import importlib.metadata
@@ -94,10 +95,17 @@ def _render_text(directory: str) -> str:
     return result.stdout
 
 
-def render(overlay: str) -> list[Resource]:
-    """The resources of ``k8s/overlays/<overlay>``, as ``kubectl kustomize`` renders them."""
+@functools.cache
+def _rendered(overlay: str) -> tuple[Resource, ...]:
     text = _render_text(str(K8S / "overlays" / overlay))
-    return [doc for doc in yaml.safe_load_all(text) if doc]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return tuple(doc for doc in yaml.load_all(text, Loader=loader) if doc)
+
+
+def render(overlay: str) -> list[Resource]:
+    """The resources of ``k8s/overlays/<overlay>``, as ``kubectl kustomize`` renders them
+    (a fresh copy: a test may change what it gets)."""
+    return copy.deepcopy(list(_rendered(overlay)))
 
 
 def find(resources: list[Resource], kind: str, name: str) -> Resource:
