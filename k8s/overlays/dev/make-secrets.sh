@@ -24,7 +24,9 @@ db_secret() {  # name role
     echo "created $1"
 }
 db_secret etawatch-ledger-db etawatch_ledger
+db_secret etawatch-ledger-reader-db etawatch_reader
 db_secret etawatch-query-api-db etawatch_query_api
+db_secret etawatch-notifier-db etawatch_notifier
 
 if ! exists etawatch-amqp; then
     echo "waiting for the RabbitMQ operator's etawatch-rabbit-default-user ..."

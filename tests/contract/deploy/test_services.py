@@ -27,8 +27,23 @@ from etawatch_testing.deploy import (
     workload,
 )
 
-CASES = [(overlay, service) for overlay in OVERLAYS for service in SERVICES]
-IDS = [f"{overlay}-{service.name}" for overlay, service in CASES]
+
+def skeleton(service: Service) -> pytest.MarkDecorator:
+    """The foundation's stub of a service has too few settings for the manifests, which are
+    written for the real service: until it is merged these checks may fail, after that they
+    must pass."""
+    return pytest.mark.xfail(
+        not service_is_built(service),
+        reason=f"{service.script} is still the foundation's stub",
+        strict=False,
+    )
+
+
+CASES = [
+    pytest.param(overlay, service, marks=skeleton(service), id=f"{overlay}-{service.name}")
+    for overlay in OVERLAYS
+    for service in SERVICES
+]
 
 
 def service_container(overlay: str, service: Service) -> dict[str, Any]:
@@ -44,7 +59,7 @@ def not_built_yet(service: Service) -> pytest.MarkDecorator:
     )
 
 
-@pytest.mark.parametrize(("overlay", "service"), CASES, ids=IDS)
+@pytest.mark.parametrize(("overlay", "service"), CASES)
 def test_every_variable_production_requires_is_provided(overlay: str, service: Service) -> None:
     settings = settings_class(service)
     env = container_env(render(overlay), service_container(overlay, service))
@@ -54,7 +69,7 @@ def test_every_variable_production_requires_is_provided(overlay: str, service: S
     assert not missing, f"{service.name} needs {sorted(missing)} in production"
 
 
-@pytest.mark.parametrize(("overlay", "service"), CASES, ids=IDS)
+@pytest.mark.parametrize(("overlay", "service"), CASES)
 def test_every_etawatch_variable_is_a_setting_of_the_service(
     overlay: str, service: Service
 ) -> None:
@@ -64,14 +79,14 @@ def test_every_etawatch_variable_is_a_setting_of_the_service(
     assert not unknown, f"{service.name} has no setting for {sorted(unknown)}"
 
 
-@pytest.mark.parametrize(("overlay", "service"), CASES, ids=IDS)
+@pytest.mark.parametrize(("overlay", "service"), CASES)
 def test_secrets_come_from_secrets_only(overlay: str, service: Service) -> None:
     env = container_env(render(overlay), service_container(overlay, service))
     for name in secret_env_names(settings_class(service)) & set(env):
         assert env[name].secret is not None, f"{name} must come from a Secret (secretKeyRef)"
 
 
-@pytest.mark.parametrize(("overlay", "service"), CASES, ids=IDS)
+@pytest.mark.parametrize(("overlay", "service"), CASES)
 def test_settings_load_in_production_from_the_manifest(
     overlay: str, service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,7 +106,7 @@ def test_a_missing_secret_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings(settings_class(ledger), env, monkeypatch)
 
 
-@pytest.mark.parametrize(("overlay", "service"), CASES, ids=IDS)
+@pytest.mark.parametrize(("overlay", "service"), CASES)
 def test_ports_match_the_settings(overlay: str, service: Service) -> None:
     """A container port is what a port setting says, and the manifest sets that setting."""
     settings = settings_class(service)
@@ -114,7 +129,7 @@ def test_ports_match_the_settings(overlay: str, service: Service) -> None:
         assert env[names["host"]] in ("0.0.0.0", "::"), "a pod must listen on all addresses"
 
 
-@pytest.mark.parametrize(("overlay", "service"), CASES, ids=IDS)
+@pytest.mark.parametrize(("overlay", "service"), CASES)
 def test_probes_use_declared_ports(overlay: str, service: Service) -> None:
     spec = service_container(overlay, service)
     names = {p["name"] for p in spec.get("ports", [])}

@@ -1,6 +1,6 @@
-"""The database preparation Job's SQL, run with psql against a real PostgreSQL: the roles can
-do what they must and nothing more, a second run changes nothing, a missing password stops it
-before anything is created."""
+"""The database preparation Job's SQL, run with psql against a real PostgreSQL: each role can
+do what its service must and nothing more, a second run changes nothing, a missing password
+stops it before anything is created."""
 
 import os
 import shutil
@@ -21,10 +21,37 @@ SQL = K8S / "base" / "db-prepare" / "prepare.sql"
 
 
 @dataclass(frozen=True)
+class Roles:
+    ledger: str
+    reader: str
+    query: str
+    notifier: str
+
+    @classmethod
+    def unique(cls) -> "Roles":
+        suffix = uuid.uuid4().hex[:8]
+        return cls(*(f"etawatch_test_{what}_{suffix}" for what in ("l", "r", "q", "n")))
+
+    def all(self) -> tuple[str, ...]:
+        return (self.reader, self.query, self.notifier, self.ledger)
+
+    def env(self) -> dict[str, str]:
+        env = {}
+        for key, role in (
+            ("LEDGER", self.ledger),
+            ("READER", self.reader),
+            ("QUERY_API", self.query),
+            ("NOTIFIER", self.notifier),
+        ):
+            env[f"ETAWATCH_{key}_DB_ROLE"] = role
+            env[f"ETAWATCH_{key}_DB_PASSWORD"] = f"{key.lower()}-pw"
+        return env
+
+
+@dataclass(frozen=True)
 class Prepared:
     db: PostgresDatabase
-    ledger: str
-    query: str
+    roles: Roles
 
 
 def run_psql(db: PostgresDatabase, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -48,106 +75,125 @@ def run_psql(db: PostgresDatabase, env: dict[str, str]) -> subprocess.CompletedP
     )
 
 
-def role_env(ledger: str, query: str) -> dict[str, str]:
-    return {
-        "ETAWATCH_LEDGER_DB_ROLE": ledger,
-        "ETAWATCH_QUERY_API_DB_ROLE": query,
-        "ETAWATCH_LEDGER_DB_PASSWORD": "ledger-pw",
-        "ETAWATCH_QUERY_API_DB_PASSWORD": "query-pw",
-    }
-
-
 def connect(db: PostgresDatabase, user: str) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(host=db.host, port=db.port, user=user, dbname=db.name, autocommit=True)
 
 
 def drop_roles(db: PostgresDatabase, *roles: str) -> None:
     with connect(db, db.user) as conn:
-        for role in roles:
+        for role in roles:  # one at a time: DROP OWNED BY of several trips over default ACLs
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                 conn.execute(f'DROP OWNED BY "{role}" CASCADE')
-                conn.execute(f'DROP ROLE "{role}"')
+        for role in roles:
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.fixture(scope="module")
 def prepared() -> Iterator[Prepared]:
-    suffix = uuid.uuid4().hex[:8]
-    ledger, query = f"etawatch_test_ledger_{suffix}", f"etawatch_test_query_{suffix}"
+    roles = Roles.unique()
     with postgres_database(prefix="etawatch_deploy") as db:
         try:
             for _ in range(2):  # the Job runs again after every upgrade
-                result = run_psql(db, role_env(ledger, query))
+                result = run_psql(db, roles.env())
                 assert result.returncode == 0, result.stderr
                 assert "etawatch database prepared" in result.stdout
-            yield Prepared(db, ledger, query)
+            yield Prepared(db, roles)
         finally:
-            drop_roles(db, ledger, query)
+            drop_roles(db, *roles.all())
 
 
-def test_ledger_writes_its_schema_and_query_api_reads_it(prepared: Prepared) -> None:
-    with connect(prepared.db, prepared.ledger) as conn:
+def test_ledger_writes_its_schema_and_the_reader_reads_it(prepared: Prepared) -> None:
+    roles = prepared.roles
+    with connect(prepared.db, roles.ledger) as conn:
         assert conn.execute("SHOW search_path").fetchone() == ("ledger",)
         conn.execute("CREATE TABLE stored_events (id bigserial PRIMARY KEY, body text)")
         conn.execute("INSERT INTO stored_events (body) VALUES ('first')")
-    with connect(prepared.db, prepared.query) as conn:
-        rows = conn.execute("SELECT body FROM ledger.stored_events").fetchall()
-        assert rows == [("first",)]
-        conn.execute("CREATE TABLE tracking (position bigint)")  # lands in query_api
+    with connect(prepared.db, roles.reader) as conn:
+        assert conn.execute("SELECT body FROM stored_events").fetchall() == [("first",)]
+
+
+@pytest.mark.parametrize(("role", "schema"), [("query", "query_api"), ("notifier", "notifier")])
+def test_service_role_creates_its_tables_in_its_own_schema(
+    prepared: Prepared, role: str, schema: str
+) -> None:
+    with connect(prepared.db, getattr(prepared.roles, role)) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS tracking (position bigint)")
+        conn.execute("INSERT INTO tracking VALUES (1)")
         where = conn.execute(
             "SELECT table_schema FROM information_schema.tables WHERE table_name = 'tracking'"
-        ).fetchone()
-        assert where == ("query_api",)
+            " AND table_schema = %s",
+            (schema,),
+        ).fetchall()
+        assert where == [(schema,)]
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "INSERT INTO ledger.stored_events (body) VALUES ('forged')",
-        "UPDATE ledger.stored_events SET body = 'changed'",
-        "DELETE FROM ledger.stored_events",
-        "TRUNCATE ledger.stored_events",
-        "CREATE TABLE ledger.sneaky (x int)",
-        "CREATE TABLE public.sneaky (x int)",
-        "CREATE ROLE sneaky",
-    ],
-)
-def test_query_api_role_cannot_write_the_event_store(prepared: Prepared, statement: str) -> None:
-    with connect(prepared.db, prepared.ledger) as conn:
+def ensure_event_table(prepared: Prepared) -> None:
+    with connect(prepared.db, prepared.roles.ledger) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS stored_events (id bigserial, body text)")
+
+
+FORBIDDEN = [
+    "INSERT INTO ledger.stored_events (body) VALUES ('forged')",
+    "UPDATE ledger.stored_events SET body = 'changed'",
+    "DELETE FROM ledger.stored_events",
+    "TRUNCATE ledger.stored_events",
+    "CREATE TABLE ledger.sneaky (x int)",
+    "CREATE TABLE public.sneaky (x int)",
+    "CREATE ROLE sneaky",
+]
+
+
+@pytest.mark.parametrize("statement", FORBIDDEN)
+@pytest.mark.parametrize("role", ["reader", "query", "notifier"])
+def test_no_other_role_can_write_the_event_store(
+    prepared: Prepared, role: str, statement: str
+) -> None:
+    ensure_event_table(prepared)
     with (
-        connect(prepared.db, prepared.query) as conn,
-        pytest.raises(psycopg.errors.InsufficientPrivilege),
+        connect(prepared.db, getattr(prepared.roles, role)) as conn,
+        pytest.raises(
+            (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
+        ),
     ):
         conn.execute(statement)
 
 
-def test_ledger_role_cannot_touch_the_projections_or_public(prepared: Prepared) -> None:
-    with connect(prepared.db, prepared.ledger) as conn:
-        for statement in ("CREATE TABLE public.sneaky (x int)", "CREATE TABLE query_api.x (y int)"):
+@pytest.mark.parametrize(
+    ("role", "other"),
+    [
+        ("ledger", "query_api"),
+        ("ledger", "notifier"),
+        ("query", "notifier"),
+        ("notifier", "query_api"),
+    ],
+)
+def test_roles_cannot_touch_each_others_schemas(prepared: Prepared, role: str, other: str) -> None:
+    with connect(prepared.db, getattr(prepared.roles, role)) as conn:
+        for statement in (f"CREATE TABLE {other}.sneaky (x int)", "CREATE TABLE public.x (y int)"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
 
 
 def test_a_missing_password_stops_before_anything_is_created() -> None:
-    suffix = uuid.uuid4().hex[:8]
-    ledger, query = f"etawatch_test_ledger_{suffix}", f"etawatch_test_query_{suffix}"
-    env = role_env(ledger, query)
-    del env["ETAWATCH_QUERY_API_DB_PASSWORD"]
+    roles = Roles.unique()
+    env = roles.env()
+    del env["ETAWATCH_NOTIFIER_DB_PASSWORD"]
     with postgres_database(prefix="etawatch_deploy") as db:
         try:
             result = run_psql(db, env)
             assert result.returncode == 3
-            assert "ETAWATCH_QUERY_API_DB_PASSWORD is not set" in result.stderr
+            assert "ETAWATCH_NOTIFIER_DB_PASSWORD is not set" in result.stderr
             with connect(db, db.user) as conn:
-                roles = conn.execute(
-                    "SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)", (ledger, query)
+                created = conn.execute(
+                    "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", (list(roles.all()),)
                 ).fetchall()
                 schemas = conn.execute(
-                    "SELECT nspname FROM pg_namespace WHERE nspname IN ('ledger', 'query_api')"
+                    "SELECT nspname FROM pg_namespace"
+                    " WHERE nspname IN ('ledger', 'query_api', 'notifier')"
                 ).fetchall()
-            assert roles == [] and schemas == []
+            assert created == [] and schemas == []
         finally:
-            drop_roles(db, ledger, query)
+            drop_roles(db, *roles.all())
 
 
 def test_the_job_runs_this_very_sql() -> None:
