@@ -347,3 +347,16 @@ def string_constants(directory: Path) -> set[str]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found.add(node.value)
     return found
+
+
+def serves_prometheus_exposition(directory: Path) -> bool:
+    """Whether the sources start prometheus_client's own HTTP server (``start_http_server``),
+    which answers ``/metrics``: the endpoint a service without HTTP routes can be probed on."""
+    for path in directory.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name == "start_http_server":
+                    return True
+    return False

@@ -4,6 +4,8 @@ The settings classes and the command lines are imported from the services themse
 renamed setting, a new required secret, a moved port or a renamed subcommand fails here.
 """
 
+import importlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +17,16 @@ from etawatch_testing.deploy import (
     container,
     container_env,
     env_names,
+    find,
     load_settings,
+    of_kind,
+    pod_spec,
     port_fields,
     render,
     required_in_production,
     resolved_env,
     secret_env_names,
+    serves_prometheus_exposition,
     service_is_built,
     settings_class,
     string_constants,
@@ -149,9 +155,12 @@ def probe_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("overlay", "service"), probe_cases())
 def test_probe_paths_are_served_by_the_service(overlay: str, service: Service) -> None:
-    """Each probed path is written in the service's code (a route or a constant)."""
+    """Each probed path is written in the service's code (a route or a constant), or is
+    ``/metrics`` of prometheus_client's own server when the service starts one."""
     spec = service_container(overlay, service)
     literals = string_constants(service.source)
+    if serves_prometheus_exposition(service.source):
+        literals.add("/metrics")
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         if probe in spec:
             path = spec[probe]["httpGet"]["path"]
@@ -177,3 +186,21 @@ def test_unknown_subcommand_is_caught() -> None:
     ledger = next(s for s in SERVICES if s.name == "ledger")
     with pytest.raises(AssertionError, match="no subcommand 'bogus'"):
         check_arguments(ledger, ["bogus"])
+
+
+SCRAPER = next(s for s in SERVICES if s.name == "scraper")
+
+
+@pytest.mark.parametrize("overlay", [pytest.param(o, marks=skeleton(SCRAPER)) for o in OVERLAYS])
+def test_scraper_profiles_in_config_maps_load(overlay: str, tmp_path: Path) -> None:
+    """Each CronJob's profile is one the scraper itself accepts (its own loader)."""
+    profiles = importlib.import_module("etawatch.scraper.adapters.profiles")
+    resources = render(overlay)
+    for cronjob in of_kind(resources, "CronJob"):
+        volume = next(v for v in pod_spec(cronjob)["volumes"] if "configMap" in v)
+        data = find(resources, "ConfigMap", volume["configMap"]["name"])["data"]
+        (name,) = data
+        path = tmp_path / name
+        path.write_text(data[name], encoding="utf-8")
+        profile = profiles.load_profile(path)
+        assert profile.name == cronjob["metadata"]["labels"]["etawatch.io/profile"]

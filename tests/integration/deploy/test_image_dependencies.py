@@ -6,12 +6,22 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
 from etawatch_testing.deploy import ROOT, SERVICES, Service
 
 pytestmark = pytest.mark.integration
+
+
+def declared_services(service: Service) -> set[Service]:
+    """The service itself and the other services it declares as dependencies."""
+    project = tomllib.loads(
+        (ROOT / "services" / service.name / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    requirements = " ".join(project["project"]["dependencies"])
+    return {s for s in SERVICES if s == service or re.search(rf"\b{s.script}\b", requirements)}
 
 
 def sync_command(service: Service) -> list[str]:
@@ -35,7 +45,8 @@ def test_image_build_installs_only_its_service(service: Service, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     bin_dir = tmp_path / "venv" / "bin"
     scripts = {p.name for p in bin_dir.glob("etawatch*")}
-    assert scripts == {service.script}, f"the image would carry {sorted(scripts)}"
+    wanted = declared_services(service)
+    assert scripts == {s.script for s in wanted}, f"the image would carry {sorted(scripts)}"
     helped = subprocess.run(
         [str(bin_dir / service.script), "--help"],
         capture_output=True,
@@ -49,7 +60,7 @@ def test_image_build_installs_only_its_service(service: Service, tmp_path: Path)
         "names = sys.argv[1:]\n"
         "print(' '.join(n for n in names if u.find_spec(n) is not None))\n"
     )
-    others = [s.package for s in SERVICES if s != service]
+    others = [s.package for s in SERVICES if s not in wanted]
     unwanted = [*others, "pytest", "mypy", "ruff", "hypothesis"]
     if service.name != "scraper":
         unwanted.append("selenium")
