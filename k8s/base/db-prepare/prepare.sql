@@ -19,6 +19,15 @@
 \set ON_ERROR_STOP on
 \set QUIET on
 
+-- Defaults first: \getenv leaves a variable alone when its environment variable is not set.
+\set ledger_role etawatch_ledger
+\set reader_role etawatch_reader
+\set query_role etawatch_query_api
+\set notifier_role etawatch_notifier
+\set ledger_password ''
+\set reader_password ''
+\set query_password ''
+\set notifier_password ''
 \getenv ledger_role ETAWATCH_LEDGER_DB_ROLE
 \getenv reader_role ETAWATCH_READER_DB_ROLE
 \getenv query_role ETAWATCH_QUERY_API_DB_ROLE
@@ -28,39 +37,16 @@
 \getenv query_password ETAWATCH_QUERY_API_DB_PASSWORD
 \getenv notifier_password ETAWATCH_NOTIFIER_DB_PASSWORD
 
-\if :{?ledger_role}
-\else
-\set ledger_role etawatch_ledger
-\endif
-\if :{?reader_role}
-\else
-\set reader_role etawatch_reader
-\endif
-\if :{?query_role}
-\else
-\set query_role etawatch_query_api
-\endif
-\if :{?notifier_role}
-\else
-\set notifier_role etawatch_notifier
-\endif
-
 -- Every password must be given before anything is changed.
-\if :{?ledger_password}
-\else
-DO $$ BEGIN RAISE EXCEPTION 'ETAWATCH_LEDGER_DB_PASSWORD is not set'; END $$;
-\endif
-\if :{?reader_password}
-\else
-DO $$ BEGIN RAISE EXCEPTION 'ETAWATCH_READER_DB_PASSWORD is not set'; END $$;
-\endif
-\if :{?query_password}
-\else
-DO $$ BEGIN RAISE EXCEPTION 'ETAWATCH_QUERY_API_DB_PASSWORD is not set'; END $$;
-\endif
-\if :{?notifier_password}
-\else
-DO $$ BEGIN RAISE EXCEPTION 'ETAWATCH_NOTIFIER_DB_PASSWORD is not set'; END $$;
+SELECT string_agg(variable, ', ') AS missing_passwords
+FROM (VALUES ('ETAWATCH_LEDGER_DB_PASSWORD', :'ledger_password'),
+             ('ETAWATCH_READER_DB_PASSWORD', :'reader_password'),
+             ('ETAWATCH_QUERY_API_DB_PASSWORD', :'query_password'),
+             ('ETAWATCH_NOTIFIER_DB_PASSWORD', :'notifier_password')) AS given(variable, value)
+WHERE value = '' \gset
+\if :{?missing_passwords}
+SELECT set_config('etawatch.missing', :'missing_passwords', false) \g /dev/null
+DO $$ BEGIN RAISE EXCEPTION 'not set: %', current_setting('etawatch.missing'); END $$;
 \endif
 
 BEGIN;

@@ -27,26 +27,16 @@ from etawatch_testing.deploy import (
     resolved_env,
     secret_env_names,
     serves_prometheus_exposition,
-    service_is_built,
     settings_class,
     string_constants,
+    until_built,
     workload,
 )
 
-
-def skeleton(service: Service) -> pytest.MarkDecorator:
-    """The foundation's stub of a service has too few settings for the manifests, which are
-    written for the real service: until it is merged these checks may fail, after that they
-    must pass."""
-    return pytest.mark.xfail(
-        not service_is_built(service),
-        reason=f"{service.script} is still the foundation's stub",
-        strict=False,
-    )
-
-
 CASES = [
-    pytest.param(overlay, service, marks=skeleton(service), id=f"{overlay}-{service.name}")
+    pytest.param(
+        overlay, service, marks=until_built(service, strict=False), id=f"{overlay}-{service.name}"
+    )
     for overlay in OVERLAYS
     for service in SERVICES
 ]
@@ -54,15 +44,6 @@ CASES = [
 
 def service_container(overlay: str, service: Service) -> dict[str, Any]:
     return container(workload(render(overlay), service), service.container)
-
-
-def not_built_yet(service: Service) -> pytest.MarkDecorator:
-    """Until a service has its own commands, checks of its commands and endpoints must fail."""
-    return pytest.mark.xfail(
-        not service_is_built(service),
-        reason=f"{service.script} has only the foundation's show-settings so far",
-        strict=True,
-    )
 
 
 @pytest.mark.parametrize(("overlay", "service"), CASES)
@@ -146,7 +127,12 @@ def test_probes_use_declared_ports(overlay: str, service: Service) -> None:
 
 def probe_cases() -> list[Any]:
     return [
-        pytest.param(overlay, service, marks=not_built_yet(service), id=f"{overlay}-{service.name}")
+        pytest.param(
+            overlay,
+            service,
+            marks=until_built(service, strict=True),
+            id=f"{overlay}-{service.name}",
+        )
         for overlay in OVERLAYS
         for service in SERVICES
         if service.name != "scraper"
@@ -169,7 +155,12 @@ def test_probe_paths_are_served_by_the_service(overlay: str, service: Service) -
 
 def command_cases() -> list[Any]:
     return [
-        pytest.param(overlay, service, marks=not_built_yet(service), id=f"{overlay}-{service.name}")
+        pytest.param(
+            overlay,
+            service,
+            marks=until_built(service, strict=True),
+            id=f"{overlay}-{service.name}",
+        )
         for overlay in OVERLAYS
         for service in SERVICES
     ]
@@ -191,7 +182,9 @@ def test_unknown_subcommand_is_caught() -> None:
 SCRAPER = next(s for s in SERVICES if s.name == "scraper")
 
 
-@pytest.mark.parametrize("overlay", [pytest.param(o, marks=skeleton(SCRAPER)) for o in OVERLAYS])
+@pytest.mark.parametrize(
+    "overlay", [pytest.param(o, marks=until_built(SCRAPER, strict=False)) for o in OVERLAYS]
+)
 def test_scraper_profiles_in_config_maps_load(overlay: str, tmp_path: Path) -> None:
     """Each CronJob's profile is one the scraper itself accepts (its own loader)."""
     profiles = importlib.import_module("etawatch.scraper.adapters.profiles")

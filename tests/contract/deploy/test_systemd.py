@@ -16,8 +16,8 @@ from etawatch_testing.deploy import (
     load_settings,
     required_in_production,
     secret_env_names,
-    service_is_built,
     settings_class,
+    until_built,
 )
 
 SYSTEMD = ROOT / "deploy" / "systemd"
@@ -113,18 +113,7 @@ def test_scraper_timer_starts_its_service_regularly() -> None:
 
 @pytest.mark.parametrize(
     "service",
-    [
-        pytest.param(
-            s,
-            id=s.name,
-            marks=pytest.mark.xfail(
-                not service_is_built(s),
-                reason=f"{s.script} is still the foundation's stub",
-                strict=False,
-            ),
-        )
-        for s in SERVICES
-    ],
+    [pytest.param(s, id=s.name, marks=until_built(s, strict=False)) for s in SERVICES],
 )
 def test_environment_files_name_only_settings_and_all_that_production_needs(
     service: Service, monkeypatch: pytest.MonkeyPatch
@@ -150,22 +139,10 @@ def exec_start(service: Service) -> list[str]:
     return [a.replace("%i", "example") for a in args]
 
 
-def command_cases() -> list[object]:
-    return [
-        pytest.param(
-            service,
-            id=service.name,
-            marks=pytest.mark.xfail(
-                not service_is_built(service),
-                reason=f"{service.script} has only the foundation's show-settings so far",
-                strict=True,
-            ),
-        )
-        for service in SERVICES
-    ]
-
-
-@pytest.mark.parametrize("service", command_cases())
+@pytest.mark.parametrize(
+    "service",
+    [pytest.param(s, id=s.name, marks=until_built(s, strict=True)) for s in SERVICES],
+)
 def test_exec_start_runs_a_real_subcommand(service: Service) -> None:
     check_arguments(service, exec_start(service))
 

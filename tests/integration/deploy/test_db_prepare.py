@@ -174,15 +174,31 @@ def test_roles_cannot_touch_each_others_schemas(prepared: Prepared, role: str, o
                 conn.execute(statement)
 
 
-def test_a_missing_password_stops_before_anything_is_created() -> None:
+@pytest.mark.parametrize(
+    ("unset", "empty", "reported"),
+    [
+        (["NOTIFIER"], [], "not set: ETAWATCH_NOTIFIER_DB_PASSWORD"),
+        (
+            ["LEDGER"],
+            ["READER"],
+            "not set: ETAWATCH_LEDGER_DB_PASSWORD, ETAWATCH_READER_DB_PASSWORD",
+        ),
+    ],
+)
+def test_a_missing_password_stops_before_anything_is_created(
+    unset: list[str], empty: list[str], reported: str
+) -> None:
     roles = Roles.unique()
     env = roles.env()
-    del env["ETAWATCH_NOTIFIER_DB_PASSWORD"]
+    for key in unset:
+        del env[f"ETAWATCH_{key}_DB_PASSWORD"]
+    for key in empty:
+        env[f"ETAWATCH_{key}_DB_PASSWORD"] = ""
     with postgres_database(prefix="etawatch_deploy") as db:
         try:
             result = run_psql(db, env)
             assert result.returncode == 3
-            assert "ETAWATCH_NOTIFIER_DB_PASSWORD is not set" in result.stderr
+            assert reported in result.stderr
             with connect(db, db.user) as conn:
                 created = conn.execute(
                     "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", (list(roles.all()),)
