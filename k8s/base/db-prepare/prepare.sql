@@ -1,14 +1,17 @@
 -- Prepares etawatch's PostgreSQL database. Idempotent: run it again after every upgrade.
 --
 --   role                 schema it owns   may also
---   etawatch_ledger      ledger           -            the event store: its only writer
---   etawatch_reader      -                read ledger  the query API's view of the event store
---   etawatch_query_api   query_api        -            the query API's projections, tracking, keys
---   etawatch_notifier    notifier         -            the notifier's send log and pending changes
+--   etawatch_ledger      ledger           -                 the event store: its only writer
+--   etawatch_reader      -                read the ledger's the query API's view of the store
+--   etawatch_query_api   query_api        -                 its projections, tracking, API keys
+--   etawatch_notifier    notifier         -                 its send log and pending changes
 --
--- No role may create objects in "public", create roles or databases, or write another's schema.
--- Each role's search_path is its own schema (the reader's: ledger), so the services need not
--- qualify their tables.
+-- Each role's search_path is its own schema (the reader's: ledger): unqualified tables land
+-- there. eventsourcing qualifies its tables with POSTGRES_SCHEMA, "public" when that is not set,
+-- so the three writing roles may also create tables in public; every table stays its creator's,
+-- and no role can write a table it does not own. The reader may read every table the ledger's
+-- role creates, in any schema, and nothing else; it creates nothing and writes nothing. No role
+-- may create roles or databases.
 --
 -- Run with psql (15 or newer) as a role that may create roles. Passwords are read from the
 -- environment, never written here: ETAWATCH_LEDGER_DB_PASSWORD, ETAWATCH_READER_DB_PASSWORD,
@@ -66,8 +69,10 @@ ALTER ROLE :"query_role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLIC
 ALTER ROLE :"notifier_role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
     NOBYPASSRLS PASSWORD :'notifier_password';
 
--- Nobody but the database's owner creates objects in public.
+-- In public, only the writing roles create (their own) tables.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+SELECT format('GRANT CREATE ON SCHEMA public TO %I, %I, %I',
+              :'ledger_role', :'query_role', :'notifier_role') \gexec
 
 -- The connecting role must be a member of a role to hand it a schema.
 SELECT format('GRANT %I TO current_user', name)
@@ -84,14 +89,14 @@ ALTER SCHEMA notifier OWNER TO :"notifier_role";
 SELECT format('GRANT CONNECT ON DATABASE %I TO %I, %I, %I, %I', current_database(),
               :'ledger_role', :'reader_role', :'query_role', :'notifier_role') \gexec
 
--- The reader reads the event store, now and every table the ledger creates later; nothing else.
+-- The reader reads the event store: every table the ledger's role owns now, in any schema, and
+-- every one it creates later; nothing else.
 GRANT USAGE ON SCHEMA ledger TO :"reader_role";
-GRANT SELECT ON ALL TABLES IN SCHEMA ledger TO :"reader_role";
-GRANT SELECT ON ALL SEQUENCES IN SCHEMA ledger TO :"reader_role";
-ALTER DEFAULT PRIVILEGES FOR ROLE :"ledger_role" IN SCHEMA ledger
-    GRANT SELECT ON TABLES TO :"reader_role";
-ALTER DEFAULT PRIVILEGES FOR ROLE :"ledger_role" IN SCHEMA ledger
-    GRANT SELECT ON SEQUENCES TO :"reader_role";
+SELECT format('GRANT SELECT ON %s TO %I', c.oid::regclass, :'reader_role')
+FROM pg_class AS c JOIN pg_roles AS r ON r.oid = c.relowner
+WHERE r.rolname = :'ledger_role' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') \gexec
+ALTER DEFAULT PRIVILEGES FOR ROLE :"ledger_role" GRANT SELECT ON TABLES TO :"reader_role";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"ledger_role" GRANT SELECT ON SEQUENCES TO :"reader_role";
 
 ALTER ROLE :"ledger_role" SET search_path = ledger;
 ALTER ROLE :"reader_role" SET search_path = ledger;

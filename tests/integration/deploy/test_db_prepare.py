@@ -2,6 +2,7 @@
 do what its service must and nothing more, a second run changes nothing, a missing password
 stops it before anything is created."""
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from etawatch_testing.deploy import K8S, find, render
+from etawatch_testing.deploy import K8S, SERVICES, find, render, until_built
 from etawatch_testing.infra import PostgresDatabase, postgres_database
 
 pytestmark = pytest.mark.integration
@@ -102,14 +103,17 @@ def prepared() -> Iterator[Prepared]:
             drop_roles(db, *roles.all())
 
 
-def test_ledger_writes_its_schema_and_the_reader_reads_it(prepared: Prepared) -> None:
+@pytest.mark.parametrize("table", ["probe_events", "public.probe_events"])
+def test_ledger_writes_its_tables_and_the_reader_reads_them(prepared: Prepared, table: str) -> None:
+    """Unqualified tables land in the ledger's schema; eventsourcing's, qualified with
+    POSTGRES_SCHEMA (``public`` by default), in public: the reader reads both."""
     roles = prepared.roles
     with connect(prepared.db, roles.ledger) as conn:
         assert conn.execute("SHOW search_path").fetchone() == ("ledger",)
-        conn.execute("CREATE TABLE stored_events (id bigserial PRIMARY KEY, body text)")
-        conn.execute("INSERT INTO stored_events (body) VALUES ('first')")
+        conn.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, body text)")
+        conn.execute(f"INSERT INTO {table} (body) VALUES ('first')")
     with connect(prepared.db, roles.reader) as conn:
-        assert conn.execute("SELECT body FROM stored_events").fetchall() == [("first",)]
+        assert conn.execute(f"SELECT body FROM {table}").fetchall() == [("first",)]
 
 
 @pytest.mark.parametrize(("role", "schema"), [("query", "query_api"), ("notifier", "notifier")])
@@ -138,8 +142,8 @@ FORBIDDEN = [
     "DELETE FROM ledger.stored_events",
     "TRUNCATE ledger.stored_events",
     "CREATE TABLE ledger.sneaky (x int)",
-    "CREATE TABLE public.sneaky (x int)",
     "CREATE ROLE sneaky",
+    "CREATE DATABASE sneaky",
 ]
 
 
@@ -168,9 +172,35 @@ def test_no_other_role_can_write_the_event_store(
     ],
 )
 def test_roles_cannot_touch_each_others_schemas(prepared: Prepared, role: str, other: str) -> None:
-    with connect(prepared.db, getattr(prepared.roles, role)) as conn:
-        for statement in (f"CREATE TABLE {other}.sneaky (x int)", "CREATE TABLE public.x (y int)"):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+    with (
+        connect(prepared.db, getattr(prepared.roles, role)) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute(f"CREATE TABLE {other}.sneaky (x int)")
+
+
+def test_tables_in_public_stay_their_owners(prepared: Prepared) -> None:
+    """The query API's tables in public: the ledger and notifier cannot write them, the reader
+    cannot read them, and the reader creates nothing there."""
+    roles = prepared.roles
+    with connect(prepared.db, roles.query) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS public.views_tracking (position bigint)")
+    for role in (roles.ledger, roles.notifier):
+        with connect(prepared.db, role) as conn:
+            for statement in (
+                "INSERT INTO public.views_tracking VALUES (1)",
+                "DROP TABLE public.views_tracking",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(statement)
+    with connect(prepared.db, roles.reader) as conn:
+        for statement in (
+            "SELECT * FROM public.views_tracking",
+            "CREATE TABLE public.sneaky (x int)",
+        ):
+            with pytest.raises(
+                (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
+            ):
                 conn.execute(statement)
 
 
@@ -219,3 +249,48 @@ def test_the_job_runs_this_very_sql() -> None:
         volume = next(v for v in job["spec"]["template"]["spec"]["volumes"] if "configMap" in v)
         config_map = find(resources, "ConfigMap", volume["configMap"]["name"])
         assert config_map["data"]["prepare.sql"] == Path(SQL).read_text(encoding="utf-8")
+
+
+def url(db: PostgresDatabase, role: str) -> str:
+    return f"postgresql://{role}:unused-with-trust@{db.host}:{db.port}/{db.name}"
+
+
+@until_built(next(s for s in SERVICES if s.name == "query-api"), strict=True)
+@until_built(next(s for s in SERVICES if s.name == "ledger"), strict=True)
+def test_the_services_own_stores_run_on_the_prepared_database(prepared: Prepared) -> None:
+    """The ledger's event store (eventsourcing) creates its tables as the ledger's role, the
+    query API reads it through the read-only role and keeps its views as its own role."""
+    aggregate = importlib.import_module("eventsourcing.domain").Aggregate
+    ledger_config = importlib.import_module("etawatch.ledger.config")
+    ledger_store = importlib.import_module("etawatch.ledger.application.store")
+    query_config = importlib.import_module("etawatch.query_api.config")
+    ledger_events = importlib.import_module("etawatch.query_api.adapters.ledger_events")
+    query_bootstrap = importlib.import_module("etawatch.query_api.bootstrap")
+    db, roles = prepared.db, prepared.roles
+
+    store = ledger_store.LedgerStore(env=ledger_config.event_store_env(url(db, roles.ledger)))
+    store.save(aggregate())
+    settings = query_config.QueryApiSettings(
+        database_url=url(db, roles.reader), views_url=url(db, roles.query)
+    )
+    source = ledger_events.LedgerEventSource(settings.ledger_env())
+    assert source.head() >= 1, "the reader sees what the ledger stored"
+    views = query_bootstrap.open_views(settings)
+    assert views is not None
+
+
+@until_built(next(s for s in SERVICES if s.name == "notifier"), strict=True)
+async def test_the_notifiers_store_runs_in_its_schema(prepared: Prepared) -> None:
+    database = importlib.import_module("etawatch.notifier.adapters.sql.database")
+    notifier_store = importlib.import_module("etawatch.notifier.adapters.sql.store")
+    db, roles = prepared.db, prepared.roles
+    store = notifier_store.SqlNotifierStore(database.open_database(url(db, roles.notifier)))
+    try:
+        await store.create_tables()
+    finally:
+        await store.close()
+    with connect(db, db.user) as conn:
+        schemas = conn.execute(
+            "SELECT DISTINCT schemaname FROM pg_tables WHERE tableowner = %s", (roles.notifier,)
+        ).fetchall()
+    assert schemas == [("notifier",)]
