@@ -2,6 +2,8 @@
 
 import copy
 import json
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,19 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from etawatch_testing.deploy import K8S, KUBERNETES_VERSION, OVERLAYS, Resource, find, render
+from etawatch_testing.deploy import (
+    K8S,
+    KUBERNETES_VERSION,
+    OVERLAYS,
+    ROOT,
+    WORKLOAD_KINDS,
+    Resource,
+    all_containers,
+    find,
+    of_kind,
+    pod_spec,
+    render,
+)
 
 SCHEMAS = K8S / "schemas"
 
@@ -124,3 +138,54 @@ def test_overlays_render_no_secret_objects(overlay: str) -> None:
     assert not secrets, f"Secrets are created by the operators, not kept in git: {secrets}"
     text = "\n".join(yaml.safe_dump(r) for r in render(overlay))
     assert "password:" not in text.lower().replace("pgpassword", "")
+
+
+def referenced_secrets(resources: list[Resource]) -> dict[str, set[str]]:
+    """Secret name -> the keys the workloads read from it."""
+    found: dict[str, set[str]] = {}
+    for resource in of_kind(resources, *WORKLOAD_KINDS):
+        for spec in all_containers(resource):
+            for item in spec.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    found.setdefault(ref["name"], set()).add(ref["key"])
+        for volume in pod_spec(resource).get("volumes", []):
+            if "secret" in volume:
+                found.setdefault(volume["secret"]["secretName"], set())
+    return found
+
+
+def test_dev_secrets_are_made_by_the_script_or_by_an_operator() -> None:
+    resources = render("dev")
+    script = (K8S / "overlays" / "dev" / "make-secrets.sh").read_text(encoding="utf-8")
+    made_by_script = set(re.findall(r"\b(etawatch-[a-z-]+)\b", script))
+    cluster = find(resources, "Cluster", "etawatch-pg")["metadata"]["name"]
+    made_by_operators = {f"{cluster}-superuser", f"{cluster}-app"}
+    missing = set(referenced_secrets(resources)) - made_by_script - made_by_operators
+    assert not missing, f"nobody creates {sorted(missing)} in dev"
+    assert f"{cluster}-superuser" not in referenced_secrets(resources) or find(
+        resources, "Cluster", "etawatch-pg"
+    )["spec"].get("enableSuperuserAccess"), "the superuser Secret exists only when enabled"
+
+
+def test_make_secrets_script_is_valid_bash() -> None:
+    script = K8S / "overlays" / "dev" / "make-secrets.sh"
+    result = subprocess.run(
+        ["bash", "-n", str(script)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_secrets_are_all_documented() -> None:
+    """Every Secret production reads, with its keys, is in the table operators work from."""
+    readme = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+    rows = {
+        match[0]: set(re.findall(r"`(\w+)`", match[1]))
+        for match in re.findall(r"^\| `(etawatch-[a-z<>-]+)` \| ([^|]+) \|", readme, flags=re.M)
+    }
+    for name, keys in referenced_secrets(render("production")).items():
+        documented = rows.get(name) or rows.get(
+            re.sub(r"^etawatch-scraper-.*", "etawatch-scraper-<profile>", name)
+        )
+        assert documented is not None, f"{name} is not in deploy/README.md's Secret table"
+        assert keys <= documented, f"{name}: keys {sorted(keys - documented)} are not documented"
