@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]
-from etawatch_testing.deploy import ROOT, SERVICES, Service, env_names, settings_class
+from etawatch_testing.deploy import (
+    OVERLAYS,
+    ROOT,
+    SERVICES,
+    Service,
+    container,
+    env_names,
+    render,
+    settings_class,
+    workload,
+)
 
 PINNED = re.compile(r"^[\w./-]+(:\d+\.\d+\.\d+[\w.-]*)?(@sha256:[0-9a-f]{64})?$")
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|_URL$", re.I)
@@ -166,3 +176,28 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context() -> None
     for needed in ("**/.venv", ".git", "tests", "var", "**/*.env", "**/.env*"):
         assert needed in patterns
     assert "uv.lock" not in patterns and "pyproject.toml" not in patterns
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_every_writable_path_of_the_image_is_a_volume_in_kubernetes(
+    service: Service, overlay: str
+) -> None:
+    """Under a read-only root filesystem the image writes only to its VOLUMEs (and HOME, which
+    must lie in one): each is mounted by the workload."""
+    steps = instructions(dockerfile(service).read_text(encoding="utf-8"))
+    volumes = [p for s in steps if s["instruction"] == "VOLUME" for p in json.loads(s["value"])]
+    assert "/tmp" in volumes
+    env = {
+        k: v for s in steps if s["instruction"] == "ENV" for k, v in env_pairs(s["value"]).items()
+    }
+    if "HOME" in env:
+        assert any(env["HOME"] == v or env["HOME"].startswith(v + "/") for v in volumes)
+    spec = container(workload(render(overlay), service), service.container)
+    mounted = {m["mountPath"] for m in spec.get("volumeMounts", [])}
+    missing = [v for v in volumes if v not in mounted]
+    if service.name == "query-api":
+        missing = [
+            v for v in missing if v != "/var/lib/etawatch"
+        ]  # stateless: writes nothing there
+    assert not missing, f"{service.name} writes to {missing}, not mounted in {overlay}"
