@@ -222,3 +222,22 @@ def test_exposure_level_is_low(tmp_path: Path, unit: str, limit: float) -> None:
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout + result.stderr)
     assert match, result.stdout + result.stderr
     assert float(match.group(1)) <= limit
+
+
+def test_sysusers_file_creates_the_units_user(tmp_path: Path) -> None:
+    """systemd-sysusers accepts the file and creates the user every unit runs as."""
+    sysusers = shutil.which("systemd-sysusers")
+    if sysusers is None:
+        pytest.fail("systemd-sysusers is not on PATH: apt-get install systemd", pytrace=False)
+    (tmp_path / "etc").mkdir()
+    for name in ("passwd", "group"):
+        (tmp_path / "etc" / name).write_text("", encoding="utf-8")
+    result = subprocess.run(
+        [sysusers, f"--root={tmp_path}", "--dry-run", str(SYSTEMD / "etawatch.sysusers")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Creating user 'etawatch'" in result.stdout + result.stderr
