@@ -33,13 +33,22 @@ from etawatch_testing.deploy import (
     workload,
 )
 
-CASES = [
-    pytest.param(
-        overlay, service, marks=until_built(service, strict=False), id=f"{overlay}-{service.name}"
-    )
-    for overlay in OVERLAYS
-    for service in SERVICES
-]
+
+def cases(*, strict: bool, services: tuple[Service, ...] = SERVICES) -> list[Any]:
+    """(overlay, service) pairs, marked while the service is still the foundation's stub."""
+    return [
+        pytest.param(
+            overlay,
+            service,
+            marks=until_built(service, strict=strict),
+            id=f"{overlay}-{service.name}",
+        )
+        for overlay in OVERLAYS
+        for service in services
+    ]
+
+
+CASES = cases(strict=False)
 
 
 def service_container(overlay: str, service: Service) -> dict[str, Any]:
@@ -125,21 +134,10 @@ def test_probes_use_declared_ports(overlay: str, service: Service) -> None:
             assert spec[probe]["httpGet"]["port"] in names
 
 
-def probe_cases() -> list[Any]:
-    return [
-        pytest.param(
-            overlay,
-            service,
-            marks=until_built(service, strict=True),
-            id=f"{overlay}-{service.name}",
-        )
-        for overlay in OVERLAYS
-        for service in SERVICES
-        if service.name != "scraper"
-    ]
-
-
-@pytest.mark.parametrize(("overlay", "service"), probe_cases())
+@pytest.mark.parametrize(
+    ("overlay", "service"),
+    cases(strict=True, services=tuple(s for s in SERVICES if s.name != "scraper")),
+)
 def test_probe_paths_are_served_by_the_service(overlay: str, service: Service) -> None:
     """Each probed path is written in the service's code (a route or a constant), or is
     ``/metrics`` of prometheus_client's own server when the service starts one."""
@@ -153,20 +151,7 @@ def test_probe_paths_are_served_by_the_service(overlay: str, service: Service) -
             assert path in literals, f"{service.name} serves no {path} ({probe})"
 
 
-def command_cases() -> list[Any]:
-    return [
-        pytest.param(
-            overlay,
-            service,
-            marks=until_built(service, strict=True),
-            id=f"{overlay}-{service.name}",
-        )
-        for overlay in OVERLAYS
-        for service in SERVICES
-    ]
-
-
-@pytest.mark.parametrize(("overlay", "service"), command_cases())
+@pytest.mark.parametrize(("overlay", "service"), cases(strict=True))
 def test_container_runs_a_real_subcommand(overlay: str, service: Service) -> None:
     spec = service_container(overlay, service)
     assert "command" not in spec, "the image's entrypoint is the console script"
