@@ -1,0 +1,1 @@
+"""Use cases: one scrape run, the schedule that repeats it."""
