@@ -1,0 +1,1 @@
+"""Adapters of the ledger: the broker side (batching, acknowledgement, dead-lettering)."""

@@ -1,0 +1,1 @@
+"""Use cases of the ledger: the event-sourced application and its message handlers."""

@@ -1,0 +1,69 @@
+"""The health of one supplier's scraping: consecutive failed runs, and when that degraded."""
+
+# ruff: noqa: ARG002, PLR0917 - an @event method's parameters are its event's fields
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from etawatch.ledger.domain.values import supplier_health_id
+
+
+class SupplierHealth(Aggregate):
+    """Outcomes of one supplier's scrape runs. Its id is ``values.supplier_health_id(supplier)``."""
+
+    @staticmethod
+    def create_id(supplier: str, **_: Any) -> uuid.UUID:
+        return supplier_health_id(supplier)
+
+    @event("Registered")
+    def __init__(self, supplier: str) -> None:
+        self.supplier = supplier
+        self.consecutive_failures = 0
+        self.failing_since: dt.datetime | None = None
+        self.degraded = False
+        self.runs: list[str] = []
+
+    def knows(self, run_id: uuid.UUID) -> bool:
+        return str(run_id) in self.runs
+
+    @event("RunSucceeded")
+    def run_succeeded(self, run_id: uuid.UUID, finished_at: dt.datetime) -> None:
+        self._remember(run_id)
+        self.consecutive_failures = 0
+        self.failing_since = None
+        self.degraded = False
+
+    @event("RunFailed")
+    def run_failed(
+        self, run_id: uuid.UUID, reason: str, message: str, failed_at: dt.datetime
+    ) -> None:
+        """A failed run, or a run that read less than it should (``reason="truncated"``)."""
+        self._remember(run_id)
+        self.consecutive_failures += 1
+        if self.failing_since is None:
+            self.failing_since = failed_at
+
+    @event("Degraded")
+    def degrade(
+        self,
+        supplier: str,
+        consecutive_failures: int,
+        last_reason: str,
+        last_message: str,
+        last_run_id: uuid.UUID,
+        failing_since: dt.datetime,
+    ) -> None:
+        self.degraded = True
+
+    def _remember(self, run_id: uuid.UUID) -> None:
+        self.runs = [*self.runs[-99:], str(run_id)]
+
+
+# The event classes the @event decorator made, named for type checkers and readers.
+Registered: type[Any] = vars(SupplierHealth)["Registered"]
+RunSucceeded: type[Any] = vars(SupplierHealth)["RunSucceeded"]
+RunFailed: type[Any] = vars(SupplierHealth)["RunFailed"]
+Degraded: type[Any] = vars(SupplierHealth)["Degraded"]

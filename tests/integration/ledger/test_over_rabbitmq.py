@@ -1,0 +1,213 @@
+"""The ledger over real RabbitMQ and PostgreSQL: observations in, events stored, ETAChanged out.
+
+Each test has its own virtual host and database. What is tried: a change through the whole
+path, the same run and the same command published twice, a run that arrives late, poison
+messages on both kinds of queue (DLQ with the reason, the consumer goes on), and two replicas
+on one stream with a failover in the middle.
+"""
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import aio_pika
+import pytest
+from etawatch_testing.infra import PostgresDatabase, RabbitVhost, postgres_database, rabbit_vhost
+from etawatch_testing.ledger import (
+    NOW,
+    RunScript,
+    closed,
+    eventually,
+    placed,
+    publish_command,
+    publish_run,
+    topics,
+)
+from faststream.rabbit import RabbitBroker
+
+from etawatch.contracts.envelope import open_as
+from etawatch.contracts.messages import ChangeKind, ETAChanged
+from etawatch.contracts.topology import (
+    ERROR_HEADER,
+    LEDGER_ORDERS,
+    NOTIFIER_CHANGES,
+    ledger_observation_queue,
+)
+from etawatch.ledger.application.service import Ledger, LedgerOptions
+from etawatch.ledger.application.store import LedgerStore
+from etawatch.ledger.domain.values import stored_event_id
+from etawatch.ledger.entrypoints.stream import ConsumerOptions, LedgerConsumer
+from etawatch.runtime.rabbit import RabbitBus, declare_topology
+
+pytestmark = pytest.mark.integration
+FAST = ConsumerOptions(batch_size=50, batch_seconds=0.05, prefetch=200, relay_interval=0.05)
+
+
+@dataclass
+class Stack:
+    vhost: RabbitVhost
+    db: PostgresDatabase
+    bus: RabbitBus
+    consumers: list[LedgerConsumer]
+
+    async def replica(self, env: dict[str, str] | None = None) -> LedgerConsumer:
+        store = LedgerStore(env=env or self.db.env)
+        consumer = LedgerConsumer(
+            Ledger(store, LedgerOptions()), RabbitBroker(self.vhost.url, logger=None), FAST
+        )
+        await consumer.start()
+        self.consumers.append(consumer)
+        return consumer
+
+
+@pytest.fixture
+def infra() -> Iterator[tuple[RabbitVhost, PostgresDatabase]]:
+    with rabbit_vhost("etawatch-ledger") as vhost, postgres_database("etawatch_ledger") as db:
+        yield vhost, db
+
+
+@pytest.fixture
+async def stack(infra: tuple[RabbitVhost, PostgresDatabase]) -> AsyncIterator[Stack]:
+    vhost, db = infra
+    async with RabbitBroker(vhost.url, logger=None) as broker:
+        await broker.connect()
+        await declare_topology(broker, (NOTIFIER_CHANGES,))
+        stack = Stack(vhost, db, RabbitBus(broker), [])
+        try:
+            yield stack
+        finally:
+            for consumer in stack.consumers:
+                await consumer.stop()
+                consumer.ledger.store.close()
+
+
+async def take(
+    vhost: RabbitVhost, queue: str, count: int, *, distinct: bool = False
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    """Take ``count`` messages (``distinct``: with different ids) from a queue, acking them."""
+    got: list[aio_pika.abc.AbstractIncomingMessage] = []
+    connection = await aio_pika.connect(vhost.url)
+    async with connection:
+        channel = await connection.channel()
+        q = await channel.get_queue(queue, ensure=True)
+
+        async def more() -> bool:
+            message = await q.get(fail=False)
+            if message is not None:
+                await message.ack()
+                got.append(message)
+            return len({m.message_id for m in got} if distinct else got) >= count
+
+        await eventually(more, f"{count} messages on {queue}")
+    return got
+
+
+async def test_a_change_goes_through_and_redeliveries_change_nothing(stack: Stack) -> None:
+    replica = await stack.replica()
+    store = replica.ledger.store
+    await publish_command(stack.bus, placed("A-1", {"S1": 2, "S2": 1}))
+    await publish_command(stack.bus, placed("A-1", {"S1": 2, "S2": 1}))  # the same command
+    baseline = RunScript({**{f"S{i}": "Q2 2027" for i in range(1, 40)}, "S2": "03/2027"})
+    await publish_run(stack.bus, baseline)
+    await eventually(lambda: topics(store).count("SupplierItem.FirstSeen") == 39, "baseline")
+    change = RunScript(
+        {**baseline.rows, "S1": "Q3 2027", "S2": "březen 2027"}, at=NOW + dt.timedelta(hours=1)
+    )
+    await publish_run(stack.bus, change)
+    (message,) = await take(stack.vhost, NOTIFIER_CHANGES.name, 1)
+    eta_changed = open_as(message.body, ETAChanged).data
+    assert eta_changed.shop_order_id == "A-1"
+    assert eta_changed.sku == "S1"
+    assert eta_changed.change_kind is ChangeKind.ETA_LATER
+    assert eta_changed.quantity == 2
+    notifications = store.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
+    (line_changed,) = [n for n in notifications if n.topic.endswith("Order.LineItemChanged")]
+    assert message.message_id == str(
+        stored_event_id(line_changed.originator_id, line_changed.originator_version)
+    )
+
+    # S2 was March, then a Czech "březen" (the same window): no change. Now everything again:
+    await publish_run(stack.bus, change)
+    await publish_command(stack.bus, placed("A-1", {"S1": 2, "S2": 1}))
+    late = RunScript({"S1": "Q1 2027"}, at=NOW - dt.timedelta(hours=5))  # an old run, late
+    await publish_run(stack.bus, late)
+    await publish_command(stack.bus, closed("A-1"))
+    # Each queue keeps its order: once these are stored, what came before them was handled.
+    await eventually(lambda: topics(store).count("RunLog.RunNotCompared") == 4, "the late run")
+    await eventually(lambda: "Order.Closed" in topics(store), "the order closed")
+    names = topics(store)
+    assert names.count("Order.Placed") == 1
+    assert names.count("SupplierItem.EtaChanged") == 1
+    assert names.count("Order.LineItemChanged") == 1
+    assert names.count("RunLog.RunCompared") == 4 * 2
+
+
+async def test_poison_messages_go_to_the_dlq_with_the_reason_and_the_consumer_goes_on(
+    stack: Stack,
+) -> None:
+    replica = await stack.replica()
+    partition_queue = ledger_observation_queue(0)
+    connection = await aio_pika.connect(stack.vhost.url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (partition_queue.name, LEDGER_ORDERS.name):
+            await channel.default_exchange.publish(aio_pika.Message(b"{broken"), routing_key=queue)
+        await channel.default_exchange.publish(
+            aio_pika.Message(b'{"type": "etawatch.order.placed.v1", "data": {"lines": []}}'),
+            routing_key=LEDGER_ORDERS.name,
+        )
+    await publish_command(stack.bus, closed("NEVER-PLACED"))
+    await publish_command(stack.bus, placed("A-1", ["S1"]))
+    await publish_run(stack.bus, RunScript({"S1": "Q2 2027"}))
+    store = replica.ledger.store
+    await eventually(lambda: "SupplierItem.FirstSeen" in topics(store), "the good run")
+    await eventually(lambda: "Order.Placed" in topics(store), "the good command")
+
+    dead = await take(stack.vhost, partition_queue.dlq_name, 1)
+    assert dead[0].body == b"{broken"
+    assert str(dead[0].headers[ERROR_HEADER]).startswith("body is not JSON")
+    dead_orders = await take(stack.vhost, LEDGER_ORDERS.dlq_name, 3)
+    reasons = sorted(str(m.headers[ERROR_HEADER]) for m in dead_orders)
+    assert reasons[0].startswith("body is not JSON")
+    assert "never placed" in reasons[1]
+    assert reasons[2].startswith("invalid etawatch.order.placed.v1")
+
+
+async def test_two_replicas_on_one_stream_keep_each_item_in_order_without_duplicates(
+    stack: Stack,
+) -> None:
+    first = await stack.replica()
+    second = await stack.replica()
+    store = first.ledger.store
+    skus = [f"S{i}" for i in range(60)]
+    await publish_command(stack.bus, placed("A-1", skus[:8]))
+    etas = ["Q2 2027", "Q3 2027", "Q4 2027", "Q1 2028", "Q2 2028"]
+    for hour, eta in enumerate(etas):
+        compared = 4 * (hour + 1)
+        if hour == 2:  # the first replica goes away: the second takes the partitions over
+            await first.stop()
+            stack.consumers.remove(first)
+        run = RunScript(dict.fromkeys(skus, eta), at=NOW + dt.timedelta(hours=hour))
+        await publish_run(stack.bus, run)
+        await eventually(
+            lambda n=compared: topics(store).count("RunLog.RunCompared") == n,
+            f"run {hour} compared",
+        )
+    notifications = store.recorder.select_notifications(0, 100_000, inclusive_of_start=False)
+    versions: dict[object, list[int]] = {}
+    for n in notifications:
+        versions.setdefault(n.originator_id, []).append(n.originator_version)
+    assert all(v == list(range(1, len(v) + 1)) for v in versions.values())
+    names = [n.topic.rpartition(":")[2] for n in notifications]
+    assert names.count("SupplierItem.FirstSeen") == 60
+    assert names.count("SupplierItem.EtaChanged") == 60 * 4
+    assert names.count("Order.LineItemChanged") == 8 * 4
+    assert second.ledger.stats.runs_compared > 0
+    # Both relays may publish an event (at least once): the ids say which are the same event.
+    messages = await take(stack.vhost, NOTIFIER_CHANGES.name, 8 * 4, distinct=True)
+    stored = {
+        str(stored_event_id(n.originator_id, n.originator_version))
+        for n in notifications
+        if n.topic.endswith("Order.LineItemChanged")
+    }
+    assert {m.message_id for m in messages} == stored
