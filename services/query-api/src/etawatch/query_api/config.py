@@ -1,12 +1,62 @@
 """Configuration of the query API, from ``ETAWATCH_*`` environment variables."""
 
-from pydantic import SecretStr
+import os
 
+from pydantic import Field, SecretStr
+
+from etawatch.ledger.config import event_store_env
 from etawatch.runtime.settings import ServiceSettings
 
 
 class QueryApiSettings(ServiceSettings):
-    amqp_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
-    database_url: SecretStr = SecretStr("sqlite:///var/ledger.sqlite")
-    host: str = "127.0.0.1"
-    port: int = 8000
+    amqp_url: SecretStr = Field(
+        default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        description="RabbitMQ URL the order commands are published to.",
+    )
+    database_url: SecretStr = Field(
+        default=SecretStr("sqlite:///var/ledger.sqlite"),
+        description=(
+            "The ledger's event store, read only: sqlite:///PATH or "
+            "postgresql://USER:PASS@HOST:PORT/DB (give a role that may only SELECT). Ignored when "
+            "eventsourcing's own PERSISTENCE_MODULE variable is set."
+        ),
+    )
+    views_url: SecretStr = Field(
+        default=SecretStr("sqlite:///var/query-api.sqlite"),
+        description=(
+            "Database of the read models, their tracking records and the API keys: "
+            "sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP server.")
+    project_in_background: bool = Field(
+        default=True, description="Keep the views caught up from inside the API process."
+    )
+    projection_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Events applied per view transaction."
+    )
+    projection_cache_rows: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="View rows the projector keeps in memory between batches (0: none).",
+    )
+    projection_interval_seconds: float = Field(
+        default=0.5, gt=0, description="Pause of the projection loop once the views are current."
+    )
+    key_cache_seconds: float = Field(
+        default=60.0, ge=0, description="How long a checked API key is trusted without a lookup."
+    )
+    default_page_size: int = Field(default=50, ge=1, le=500, description="Rows per page.")
+
+    def ledger_env(self) -> dict[str, str]:
+        """eventsourcing's variables of the ledger's store (read-only: no tables created)."""
+        if os.environ.get("PERSISTENCE_MODULE"):
+            env = {k: v for k, v in os.environ.items() if k.isupper()}
+        else:
+            env = event_store_env(self.database_url.get_secret_value())
+        return {**env, "CREATE_TABLE": "no"}
+
+    def views_env(self) -> dict[str, str]:
+        """eventsourcing's variables of the views' database (tables created when missing)."""
+        return {**event_store_env(self.views_url.get_secret_value()), "CREATE_TABLE": "yes"}

@@ -1,6 +1,192 @@
-"""The ``etawatch-query-api`` command."""
+"""The ``etawatch-query-api`` command: serve the API, keep views current, keys, imports."""
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from etawatch.query_api.config import QueryApiSettings
-from etawatch.runtime.cli import service_app
+from etawatch.runtime.cli import service_app, start_logging
 
 app = service_app("etawatch-query-api", __doc__, QueryApiSettings)
+console = Console()
+
+OPENAPI_PATH = Path(__file__).resolve().parents[4] / "openapi.json"
+
+
+def _settings() -> QueryApiSettings:
+    settings = QueryApiSettings()
+    start_logging(settings)
+    return settings
+
+
+@app.command()
+def serve() -> None:
+    """Serve the HTTP API (and keep the views current, unless told not to)."""
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    from etawatch.query_api.bootstrap import build  # noqa: PLC0415
+    from etawatch.query_api.entrypoints.api.app import create_app  # noqa: PLC0415
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(build(settings)), host=settings.host, port=settings.port, log_config=None
+    )
+
+
+@app.command("create-key")
+def create_key_command(
+    scope: Annotated[list[str], typer.Option(help="read or write; repeat for both.")],
+    label: Annotated[str, typer.Option(help="Who the key is for.")] = "",
+) -> None:
+    """Make an API key and print it once: only its hash is kept."""
+    from etawatch.query_api.adapters.key_store import SqlKeyStore  # noqa: PLC0415
+    from etawatch.query_api.application.auth import create_key  # noqa: PLC0415
+    from etawatch.query_api.bootstrap import open_views  # noqa: PLC0415
+    from etawatch.query_api.domain.keys import Scope  # noqa: PLC0415
+
+    try:
+        scopes = {Scope(s) for s in scope}
+    except ValueError as exc:
+        raise typer.BadParameter("scope must be 'read' or 'write'", param_hint="--scope") from exc
+    token = create_key(SqlKeyStore(open_views(_settings())), scopes, label)
+    console.print(f"[bold]{token}[/bold]")
+    console.print("Keep it now: it is not stored and cannot be shown again.", style="dim")
+
+
+@app.command("revoke-key")
+def revoke_key(key_id: Annotated[str, typer.Argument(help="The id part of the key.")]) -> None:
+    """Revoke a key; it stops working within ``ETAWATCH_KEY_CACHE_SECONDS``."""
+    from etawatch.query_api.adapters.key_store import SqlKeyStore  # noqa: PLC0415
+    from etawatch.query_api.bootstrap import open_views  # noqa: PLC0415
+
+    if not SqlKeyStore(open_views(_settings())).revoke(key_id):
+        console.print(f"no active key {key_id!r}", style="red")
+        raise typer.Exit(1)
+    console.print(f"key {key_id} revoked")
+
+
+@app.command()
+def project(
+    forever: Annotated[bool, typer.Option(help="Keep following the ledger.")] = False,
+) -> None:
+    """Catch the views up with the ledger (once, or for ever)."""
+    import time  # noqa: PLC0415
+
+    from etawatch.query_api.bootstrap import build  # noqa: PLC0415
+
+    settings = _settings()
+    api = build(settings)
+    while True:
+        applied = api.project_once_sync()
+        console.print(f"applied {applied} events; lag {api.projector.lag()}")
+        if not forever:
+            return
+        if applied == 0:
+            time.sleep(settings.projection_interval_seconds)
+
+
+@app.command()
+def rebuild(
+    projection: Annotated[
+        list[str] | None, typer.Option(help="items, orders or runs; repeat; default: all.")
+    ] = None,
+) -> None:
+    """Drop views, replay them from the first event, and check they equal what they replaced."""
+    from etawatch.query_api.application.rebuild import rebuild as rebuild_view  # noqa: PLC0415
+    from etawatch.query_api.bootstrap import build  # noqa: PLC0415
+    from etawatch.query_api.domain.projections.registry import all_projections  # noqa: PLC0415
+
+    projections = all_projections()
+    names = projection or list(projections)
+    unknown = [n for n in names if n not in projections]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown projection {', '.join(unknown)}; known: {', '.join(projections)}",
+            param_hint="--projection",
+        )
+    settings = _settings()
+    api = build(settings)
+    differ = False
+    for name in names:
+        total = api.views.position(name)
+        columns = (
+            TextColumn(f"rebuilding {name}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(name, total=total)
+            result = rebuild_view(
+                api.source,
+                api.views,
+                projections[name],
+                batch_size=settings.projection_batch_size,
+                progress=lambda n, t=task: bar.advance(t, n),  # type: ignore[misc]
+            )
+        verdict = "[green]equal to[/green]" if result.equal else "[red]DIFFERENT from[/red]"
+        console.print(
+            f"{name}: replayed {result.events} events in {result.seconds:.1f} s "
+            f"({result.events_per_second:,.0f}/s); the rebuilt view is {verdict} the one it "
+            f"replaced (sha256 {result.after[:16]} vs {result.before[:16]})"
+        )
+        differ = differ or not result.equal
+    if differ:
+        raise typer.Exit(1)
+
+
+@app.command("import-orders")
+def import_orders(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Register orders from a CSV file (one row per line); nothing is sent if any row is bad."""
+    from faststream.rabbit import RabbitBroker  # noqa: PLC0415
+
+    from etawatch.contracts.topology import LEDGER_ORDERS  # noqa: PLC0415
+    from etawatch.query_api.application.import_orders import (  # noqa: PLC0415
+        COLUMNS,
+        parse_orders,
+        publish_orders,
+    )
+    from etawatch.runtime.rabbit import RabbitBus, declare_topology  # noqa: PLC0415
+
+    settings = _settings()
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        parsed = parse_orders(handle)
+    if parsed.errors:
+        for error in parsed.errors:
+            console.print(f"{file.name}: {error}", style="red", markup=False, highlight=False)
+        console.print(
+            f"nothing imported: {len(parsed.errors)} problem(s). Columns: {', '.join(COLUMNS)}"
+        )
+        raise typer.Exit(1)
+
+    async def send() -> int:
+        async with RabbitBroker(settings.amqp_url.get_secret_value(), logger=None) as broker:
+            await broker.connect()
+            await declare_topology(broker, (LEDGER_ORDERS,))
+            return await publish_orders(RabbitBus(broker), parsed.orders)
+
+    sent = asyncio.run(send())
+    console.print(f"imported {sent} orders from {file.name}")
+
+
+@app.command()
+def openapi(
+    write: Annotated[
+        bool, typer.Option(help=f"Write {OPENAPI_PATH.name} instead of printing.")
+    ] = False,
+) -> None:
+    """The OpenAPI document of the HTTP API."""
+    from etawatch.query_api.entrypoints.api.openapi import openapi_text  # noqa: PLC0415
+
+    text = openapi_text()
+    if write:
+        OPENAPI_PATH.write_text(text, encoding="utf-8")
+        console.print(f"wrote {OPENAPI_PATH}")
+    else:
+        typer.echo(text, nl=False)

@@ -1,0 +1,365 @@
+"""Query API benchmark: HTTP under load, and rebuild speed against two ceilings, in one run.
+
+1. A ledger store (SQLite) with N orders, written with the ledger's own aggregates; the views
+   are built from it.
+2. ``GET /v1/orders/{id}`` (random ids, with an API key) against a bare endpoint returning a
+   constant, both served by the same uvicorn process and app, loaded from a second process on
+   loopback with 32 connections (``wrk`` when installed, else an httpx/asyncio generator).
+3. Rebuild of all views (events/s), against reading and decoding the same events with the
+   library (``select_notifications`` + ``mapper.to_domain_event``) and a plain sequential read
+   of the events table.
+
+    uv run python bench/query_api_load.py [--orders 100000] [--seconds 10]
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+CONNECTIONS = 32
+ETAS = [
+    {"raw": f"{m:02d}/2027", "earliest": f"2027-{m:02d}-01", "latest": f"2027-{m:02d}-28",
+     "precision": "month"}
+    for m in range(1, 13)
+]  # fmt: skip
+
+
+def ledger_env(folder: Path) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(folder / "ledger.db"),
+    }
+
+
+def fill_ledger(folder: Path, orders: int, items: int, changed: int) -> int:
+    """Items first seen, orders placed (1-3 lines), then ``changed`` items move their ETA."""
+    from etawatch.ledger.application.store import LedgerStore  # noqa: PLC0415
+    from etawatch.ledger.domain.item import SupplierItem  # noqa: PLC0415
+    from etawatch.ledger.domain.order import Order  # noqa: PLC0415
+
+    rng = random.Random(7)
+    store = LedgerStore(env=ledger_env(folder))
+    now = dt.datetime.now(dt.UTC)
+    run = uuid.uuid4()
+    stock = []
+    for n in range(items):
+        stock.append(
+            SupplierItem(
+                supplier="acme", sku=f"SKU-{n:05d}", name=f"Figure {n}",
+                availability="pre_order", availability_raw="Předobjednávka",
+                eta=ETAS[n % 12], observed_at=now, run_id=run, observation_id=uuid.uuid4(),
+            )
+        )  # fmt: skip
+    store.save(*stock)
+    batch = []
+    for n in range(orders):
+        lines = [
+            {"supplier": "acme", "sku": f"SKU-{rng.randrange(items):05d}", "name": "Figure",
+             "quantity": rng.randint(1, 3)}
+            for _ in range(rng.randint(1, 3))
+        ]  # fmt: skip
+        unique = list({line["sku"]: line for line in lines}.values())
+        batch.append(
+            Order(
+                shop_order_id=f"O-{n:06d}", placed_at=now, customer_id=f"c-{n % 20000}",
+                email=f"c{n}@example.com", customer_name="Zákazník", locale="cs", lines=unique,
+            )
+        )  # fmt: skip
+        if len(batch) == 2000:
+            store.save(*batch)
+            batch = []
+    store.save(*batch)
+    for item in stock[:changed]:
+        later = ETAS[(ETAS.index(item.eta) + 2) % 12]
+        item.change_eta(
+            previous_eta=item.eta, eta=later, shift="later", shift_days=61, observed_at=now,
+            run_id=run, observation_id=uuid.uuid4(),
+        )  # fmt: skip
+    store.save(*stock[:changed])
+    head = store.recorder.max_notification_id() or 0
+    store.close()
+    return head
+
+
+def settings_for(folder: Path) -> Any:
+    from pydantic import SecretStr  # noqa: PLC0415
+
+    from etawatch.query_api.config import QueryApiSettings  # noqa: PLC0415
+
+    return QueryApiSettings(
+        views_url=SecretStr(f"sqlite:///{folder / 'views.db'}"),
+        project_in_background=False,
+        log_level="WARNING",
+    )
+
+
+def build_api(folder: Path) -> Any:
+    from etawatch.query_api.bootstrap import build  # noqa: PLC0415
+    from etawatch.runtime.bus import InMemoryBus  # noqa: PLC0415
+
+    return build(settings_for(folder), bus=InMemoryBus(), ledger_env=ledger_env(folder))
+
+
+# --- rebuild against its ceilings --------------------------------------------------------------
+
+
+def plain_read(folder: Path) -> tuple[int, float]:
+    conn = sqlite3.connect(folder / "ledger.db")
+    started = time.perf_counter()
+    rows = 0
+    cursor = conn.execute("SELECT * FROM stored_events ORDER BY rowid")
+    while chunk := cursor.fetchmany(1000):
+        rows += len(chunk)
+    seconds = time.perf_counter() - started
+    conn.close()
+    return rows, seconds
+
+
+def library_read_decode(api: Any) -> tuple[int, float]:
+    recorder, mapper = api.source.store.recorder, api.source.store.mapper
+    started = time.perf_counter()
+    position, events = 0, 0
+    while batch := recorder.select_notifications(position, 1000, inclusive_of_start=False):
+        for notification in batch:
+            mapper.to_domain_event(notification)
+        events += len(batch)
+        position = batch[-1].id
+    return events, time.perf_counter() - started
+
+
+def rebuild_all(api: Any) -> tuple[int, float, bool]:
+    from etawatch.query_api.application.projector import Projector  # noqa: PLC0415
+
+    projections = api.projector.projections
+    position = min(api.views.position(p.name) for p in projections)
+    before = {p.name: api.views.checksum(p.tables) for p in projections}
+    for projection in projections:
+        api.views.reset(projection.name, projection.tables)
+    projector = Projector(api.source, api.views, projections, batch_size=5000)
+    api.source.translator._names.clear()  # a fresh process knows no aggregate yet
+    started = time.perf_counter()
+    events = projector.catch_up(stop=position)
+    for projection in projections:
+        api.views.ensure(projection.tables)  # the indexes, built once at the end
+    seconds = time.perf_counter() - started
+    equal = all(api.views.checksum(p.tables) == before[p.name] for p in projections)
+    return events, seconds, equal
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+
+def serve(folder: Path, port: int) -> None:
+    """Run in the server process: the query API's app plus a bare constant endpoint."""
+    import uvicorn  # noqa: PLC0415
+
+    from etawatch.query_api.entrypoints.api.app import create_app  # noqa: PLC0415
+
+    app = create_app(build_api(folder), run_projector=False)
+
+    @app.get("/bare")
+    async def bare() -> dict[str, str]:
+        return {"status": "ok"}
+
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+        loop="uvloop", http="httptools",
+    )  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_until_up(port: int) -> None:
+    import httpx  # noqa: PLC0415
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not come up")
+
+
+WRK_SCRIPT = """
+math.randomseed(42)
+local n = %d
+request = function()
+  return wrk.format("GET", string.format("/v1/orders/O-%%06d", math.random(0, n - 1)))
+end
+"""
+
+
+def wrk(url: str, seconds: int, token: str, orders: int | None, folder: Path) -> dict[str, float]:
+    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    args += ["-H", f"Authorization: Bearer {token}"]
+    if orders is not None:
+        script = folder / "orders.lua"
+        script.write_text(WRK_SCRIPT % orders)
+        args += ["-s", str(script)]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def latency(pct: str) -> float:
+        value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {
+        "rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99"),
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }  # fmt: skip
+
+
+def python_load(
+    url: str, seconds: int, token: str, orders: int | None, _folder: Path
+) -> dict[str, float]:
+    """Fallback when wrk is not installed: an httpx/asyncio generator in this (second) process."""
+    import httpx  # noqa: PLC0415
+
+    async def run() -> tuple[list[float], int, float]:
+        latencies: list[float] = []
+        errors = 0
+        rng = random.Random(42)
+        headers = {"Authorization": f"Bearer {token}"}
+        limits = httpx.Limits(max_connections=CONNECTIONS)
+        async with httpx.AsyncClient(limits=limits, headers=headers) as client:
+            stop = time.perf_counter() + seconds
+
+            async def worker() -> None:
+                nonlocal errors
+                while time.perf_counter() < stop:
+                    path = url if orders is None else f"{url}O-{rng.randrange(orders):06d}"
+                    started = time.perf_counter()
+                    response = await client.get(path)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    errors += response.status_code != 200
+
+            began = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+            return latencies, errors, time.perf_counter() - began
+
+    latencies, errors, elapsed = asyncio.run(run())
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": cuts[49],
+        "p99_ms": cuts[98],
+        "errors": errors,
+    }
+
+
+def median_round(results: list[dict[str, float]]) -> dict[str, float]:
+    return sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=5_000)
+    parser.add_argument("--changed", type=int, default=2_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", nargs=2, metavar=("FOLDER", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(Path(args.serve[0]), int(args.serve[1]))
+        return
+    os.environ.setdefault("ETAWATCH_LOG_LEVEL", "WARNING")
+    folder = Path(tempfile.mkdtemp(prefix="etawatch-bench-"))
+    try:
+        started = time.perf_counter()
+        head = fill_ledger(folder, args.orders, args.items, args.changed)
+        print(f"ledger: {head:,} events ({args.orders:,} orders, {args.items:,} items, "
+              f"{args.changed:,} ETA changes), {time.perf_counter() - started:.0f} s")  # fmt: skip
+        api = build_api(folder)
+        started = time.perf_counter()
+        api.project_once_sync()
+        print(f"views built live in {time.perf_counter() - started:.1f} s")
+
+        rows, plain_s = plain_read(folder)
+        decoded, lib_s = library_read_decode(api)
+        events, rebuild_s, equal = rebuild_all(api)
+        plain_rate, lib_rate, rebuild_rate = rows / plain_s, decoded / lib_s, events / rebuild_s
+        print("\nrebuild (all three views, SQLite)")
+        print(f"  plain sequential read of the events table: {plain_rate:>10,.0f} rows/s")
+        print(f"  library select_notifications + to_domain_event: {lib_rate:>10,.0f} events/s")
+        print(f"  rebuild (read, decode, apply, write views): {rebuild_rate:>10,.0f} events/s")
+        print(
+            f"  rebuild / library read-and-decode = {rebuild_rate / lib_rate:.2f} (target >= 0.40)"
+        )
+        print(f"  rebuild / plain read = {rebuild_rate / plain_rate:.2f}")
+        print(f"  rebuilt views equal to the live ones: {equal}")
+
+        from etawatch.query_api.application.auth import create_key  # noqa: PLC0415
+        from etawatch.query_api.domain.keys import Scope  # noqa: PLC0415
+
+        token = create_key(api.keys, {Scope.READ}, "bench")
+        api.close()
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(folder), str(port)],
+            env={**os.environ, "ETAWATCH_LOG_LEVEL": "WARNING"},
+        )
+        try:
+            wait_until_up(port)
+            load = wrk if shutil.which("wrk") else python_load
+            base = f"http://127.0.0.1:{port}"
+            load(f"{base}/bare", 2, token, None, folder)  # warm up both routes
+            load(f"{base}/v1/orders/", 2, token, args.orders, folder)
+            rounds: dict[str, list[dict[str, float]]] = {"bare": [], "orders": []}
+            for _ in range(args.rounds):  # alternate, so both see the same machine noise
+                rounds["bare"].append(load(f"{base}/bare", args.seconds, token, None, folder))
+                rounds["orders"].append(
+                    load(f"{base}/v1/orders/", args.seconds, token, args.orders, folder)
+                )
+            bare = median_round(rounds["bare"])
+            orders = median_round(rounds["orders"])
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        name = "wrk" if load is wrk else "httpx/asyncio"
+        print(f"\nHTTP, {CONNECTIONS} connections from a second process ({name}), "
+              f"{args.rounds} alternating rounds of {args.seconds} s, median round, "
+              "one uvicorn worker")  # fmt: skip
+        for label, r in (("bare constant", bare), ("GET /v1/orders/{id}", orders)):
+            print(f"  {label:<20} {r['rps']:>9,.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
+                  f"p99 {r['p99_ms']:6.2f} ms  non-2xx {r['errors']:.0f}")  # fmt: skip
+        print(
+            f"  throughput ratio (orders / bare) = {orders['rps'] / bare['rps']:.2f} "
+            "(target >= 0.5)"
+        )
+        print(
+            f"  p99 ratio (orders / bare) = {orders['p99_ms'] / bare['p99_ms']:.2f} (target <= 2)"
+        )
+        print(json.dumps({"rebuild_events_per_s": round(rebuild_rate),
+                          "library_events_per_s": round(lib_rate),
+                          "plain_rows_per_s": round(plain_rate),
+                          "bare": bare, "orders": orders}))  # fmt: skip
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""The one place that knows the ledger's stored event classes: it turns them into facts.
+
+Events that carry no supplier, SKU or shop order id (an item's ``EtaChanged``, an order's
+``Closed``...) are named by their aggregate's created event; the names are remembered, and an
+aggregate first met in the middle of its life is looked up in the store once.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from etawatch.contracts.ids import item_id, order_id
+from etawatch.ledger.application.store import LedgerStore, open_read_only
+from etawatch.ledger.domain.health import SupplierHealth
+from etawatch.ledger.domain.item import SupplierItem
+from etawatch.ledger.domain.order import Order
+from etawatch.ledger.domain.runs import RunLog
+from etawatch.ledger.domain.values import stored_event_id
+from etawatch.query_api.domain import facts as f
+
+Event = Any
+Name = tuple[str, ...]
+
+SHIFT_KIND = {
+    "later": "eta_later",
+    "earlier": "eta_earlier",
+    "refined": "eta_earlier",
+    "became_known": "eta_known",
+    "became_unknown": "eta_unknown",
+}
+AVAILABILITY_KIND = {
+    "in_stock": "in_stock",
+    "sold_out": "sold_out",
+    "discontinued": "discontinued",
+}
+
+CREATED: tuple[type[Any], ...] = (
+    SupplierItem.FirstSeen,
+    Order.Placed,  # type: ignore[attr-defined]
+    SupplierHealth.Registered,  # type: ignore[attr-defined]
+    RunLog.Opened,  # type: ignore[attr-defined]
+)
+
+
+def _name_of(event: Event) -> Name:
+    if isinstance(event, SupplierItem.FirstSeen):
+        return (event.supplier, event.sku)
+    if isinstance(event, Order.Placed):  # type: ignore[attr-defined]
+        return (event.shop_order_id,)
+    if isinstance(event, SupplierHealth.Registered):  # type: ignore[attr-defined]
+        return (event.supplier,)
+    return (event.supplier, str(event.partition))
+
+
+class Translator:
+    """Ledger domain events -> facts. ``lookup`` finds an aggregate's created event."""
+
+    def __init__(self, lookup: Callable[[uuid.UUID], Event | None]) -> None:
+        self._lookup = lookup
+        self._names: dict[uuid.UUID, Name] = {}
+        self._by_type: dict[type[Any], Callable[[Event, Name, int], f.Fact | None]] = {
+            SupplierItem.FirstSeen: self._first_seen,
+            SupplierItem.EtaChanged: self._eta_changed,
+            SupplierItem.AvailabilityChanged: self._availability_changed,  # type: ignore[attr-defined]
+            SupplierItem.WentMissing: self._went_missing,  # type: ignore[attr-defined]
+            SupplierItem.Returned: self._returned,  # type: ignore[attr-defined]
+            Order.Placed: self._placed,  # type: ignore[attr-defined]
+            Order.LineAdded: self._line_added,  # type: ignore[attr-defined]
+            Order.LineRemoved: self._line_removed,  # type: ignore[attr-defined]
+            Order.Closed: self._closed,  # type: ignore[attr-defined]
+            Order.LineItemChanged: self._line_changed,  # type: ignore[attr-defined]
+            Order.CustomerNotified: self._notified,  # type: ignore[attr-defined]
+            Order.NotificationFailed: self._notification_failed,  # type: ignore[attr-defined]
+            SupplierHealth.RunSucceeded: self._run_succeeded,  # type: ignore[attr-defined]
+            SupplierHealth.RunFailed: self._run_failed,  # type: ignore[attr-defined]
+            SupplierHealth.Degraded: self._degraded,  # type: ignore[attr-defined]
+            RunLog.RunCompared: self._run_compared,  # type: ignore[attr-defined]
+            RunLog.RunNotCompared: self._run_not_compared,  # type: ignore[attr-defined]
+        }
+
+    def translate(self, event: Event, seq: int) -> f.Fact | None:
+        handler = self._by_type.get(type(event))
+        if handler is None:
+            return None
+        originator = event.originator_id
+        if isinstance(event, CREATED):
+            name = self._names[originator] = _name_of(event)
+        else:
+            found = self._names.get(originator)
+            if found is None:
+                created = self._lookup(originator)
+                if created is None:
+                    return None  # an aggregate without its first event: nothing to name it by
+                found = self._names[originator] = _name_of(created)
+            name = found
+        return handler(event, name, seq)
+
+    # --- supplier items -------------------------------------------------------------------
+
+    @staticmethod
+    def _first_seen(e: Event, _n: Name, seq: int) -> f.Fact:
+        return f.ItemBaselined(
+            seq=seq,
+            at=e.timestamp,
+            supplier=e.supplier,
+            sku=e.sku,
+            name=e.name,
+            availability=e.availability,
+            availability_raw=e.availability_raw,
+            eta=e.eta,
+            run_id=e.run_id,
+        )
+
+    @staticmethod
+    def _eta_changed(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.ItemChanged(
+            seq=seq,
+            at=e.timestamp,
+            supplier=n[0],
+            sku=n[1],
+            previous_eta=e.previous_eta,
+            eta=e.eta,
+            change_kind=SHIFT_KIND.get(e.shift or "", "eta_changed"),
+            shift_days=e.shift_days,
+            run_id=e.run_id,
+        )
+
+    @staticmethod
+    def _availability_changed(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.ItemChanged(
+            seq=seq,
+            at=e.timestamp,
+            supplier=n[0],
+            sku=n[1],
+            previous_availability=e.previous_availability,
+            availability=e.availability,
+            availability_raw=e.availability_raw,
+            change_kind=AVAILABILITY_KIND.get(e.availability, "availability_changed"),
+            run_id=e.run_id,
+        )
+
+    @staticmethod
+    def _went_missing(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.ItemWentMissing(seq=seq, at=e.timestamp, supplier=n[0], sku=n[1], run_id=e.run_id)
+
+    @staticmethod
+    def _returned(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.ItemCameBack(
+            seq=seq,
+            at=e.timestamp,
+            supplier=n[0],
+            sku=n[1],
+            availability=e.availability,
+            availability_raw=e.availability_raw,
+            eta=e.eta,
+            run_id=e.run_id,
+        )
+
+    # --- orders ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _line(line: Mapping[str, Any]) -> f.LineFact:
+        return f.LineFact(
+            supplier=line["supplier"],
+            sku=line["sku"],
+            name=line["name"],
+            quantity=int(line["quantity"]),
+        )
+
+    def _placed(self, e: Event, _n: Name, seq: int) -> f.Fact:
+        return f.OrderOpened(
+            seq=seq,
+            at=e.timestamp,
+            shop_order_id=e.shop_order_id,
+            customer_id=e.customer_id,
+            customer_name=e.customer_name,
+            locale=e.locale,
+            placed_at=e.placed_at,
+            lines=tuple(self._line(x) for x in e.lines),
+        )
+
+    def _line_added(self, e: Event, n: Name, seq: int) -> f.Fact:
+        return f.OrderLineAdded(
+            seq=seq,
+            at=e.timestamp,
+            shop_order_id=n[0],
+            line=self._line(
+                {"supplier": e.supplier, "sku": e.sku, "name": e.name, "quantity": e.quantity}
+            ),
+        )
+
+    @staticmethod
+    def _line_removed(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.OrderLineRemoved(
+            seq=seq, at=e.timestamp, shop_order_id=n[0], supplier=e.supplier, sku=e.sku
+        )
+
+    @staticmethod
+    def _closed(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.OrderEnded(
+            seq=seq, at=e.timestamp, shop_order_id=n[0], reason=e.reason, closed_at=e.closed_at
+        )
+
+    @staticmethod
+    def _line_changed(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.LineChanged(
+            seq=seq,
+            at=e.timestamp,
+            shop_order_id=n[0],
+            change_id=str(stored_event_id(e.originator_id, e.originator_version)),
+            supplier=e.supplier,
+            sku=e.sku,
+            previous_availability=e.previous_availability,
+            availability=e.new_availability,
+            previous_eta=e.previous_eta,
+            eta=e.new_eta,
+            change_kind=e.change_kind,
+            shift_days=e.shift_days,
+            observed_at=e.observed_at,
+        )
+
+    @staticmethod
+    def _notified(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.CustomerWasNotified(
+            seq=seq,
+            at=e.timestamp,
+            shop_order_id=n[0],
+            notification_id=str(e.notification_id),
+            channel=e.channel,
+            subject=e.subject,
+            sent_at=e.sent_at,
+            change_ids=tuple(e.change_ids),
+        )
+
+    @staticmethod
+    def _notification_failed(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.NotificationWasRefused(
+            seq=seq,
+            at=e.timestamp,
+            shop_order_id=n[0],
+            notification_id=str(e.notification_id),
+            reason=e.reason,
+            detail=e.detail,
+            failed_at=e.failed_at,
+            change_ids=tuple(e.change_ids),
+        )
+
+    # --- runs and health ------------------------------------------------------------------
+
+    @staticmethod
+    def _run_succeeded(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.RunSucceeded(
+            seq=seq, at=e.timestamp, run_id=e.run_id, supplier=n[0], finished_at=e.finished_at
+        )
+
+    @staticmethod
+    def _run_failed(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.RunFailed(
+            seq=seq,
+            at=e.timestamp,
+            run_id=e.run_id,
+            supplier=n[0],
+            reason=e.reason,
+            message=e.message,
+            failed_at=e.failed_at,
+        )
+
+    @staticmethod
+    def _degraded(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.SupplierDegraded(
+            seq=seq,
+            at=e.timestamp,
+            supplier=n[0],
+            consecutive_failures=e.consecutive_failures,
+            last_reason=e.last_reason,
+            failing_since=e.failing_since,
+        )
+
+    @staticmethod
+    def _run_compared(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.RunCompared(
+            seq=seq,
+            at=e.timestamp,
+            run_id=e.run_id,
+            supplier=n[0],
+            partition=int(n[1]),
+            started_at=e.started_at,
+            finished_at=e.finished_at,
+            observations=e.observations,
+            unseen=len(e.unseen),
+        )
+
+    @staticmethod
+    def _run_not_compared(e: Event, n: Name, seq: int) -> f.Fact:
+        return f.RunNotCompared(
+            seq=seq,
+            at=e.timestamp,
+            run_id=e.run_id,
+            supplier=n[0],
+            partition=int(n[1]),
+            reason=e.reason,
+        )
+
+
+class LedgerEventSource:
+    """``EventSource`` over the ledger's store, read-only: the notification log as facts."""
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, store: LedgerStore | None = None
+    ) -> None:
+        """Open the store read-only from ``env``, or read a ``store`` the caller already has
+        (the embedded demo's, which it keeps and closes)."""
+        if store is None and env is None:
+            raise ValueError("give the ledger's environment or its store")
+        self._owned = store is None
+        self.store: LedgerStore = store if store is not None else open_read_only(env or {})
+        self.translator = Translator(self.created_event)
+
+    def created_event(self, originator_id: uuid.UUID) -> Event | None:
+        stored = self.store.recorder.select_events(originator_id, lte=1, limit=1)
+        return self.store.mapper.to_domain_event(stored[0]) if stored else None
+
+    def read(self, after: int, limit: int) -> Sequence[tuple[int, f.Fact | None]]:
+        notifications = self.store.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
+        to_domain = self.store.mapper.to_domain_event
+        translate = self.translator.translate
+        return [(n.id, translate(to_domain(n), n.id)) for n in notifications]
+
+    def head(self) -> int:
+        return self.store.recorder.max_notification_id() or 0
+
+    def aggregate_events(self, originator_ids: Iterable[uuid.UUID]) -> list[Event]:
+        """Every event of these aggregates, for answers ``as_of`` a moment."""
+        events: list[Event] = []
+        for originator_id in originator_ids:
+            for stored in self.store.recorder.select_events(originator_id):
+                events.append(self.store.mapper.to_domain_event(stored))
+        return events
+
+    def close(self) -> None:
+        if self._owned:
+            self.store.close()
+
+
+class LedgerHistory:
+    """``History`` for answers ``as_of`` a moment: one aggregate's events at a time."""
+
+    def __init__(self, source: LedgerEventSource) -> None:
+        self.source = source
+
+    def order_facts(self, shop_order_id: str, until: dt.datetime) -> Sequence[f.Fact]:
+        return self._facts([order_id(shop_order_id)], until)
+
+    def item_facts(self, items: Iterable[tuple[str, str]], until: dt.datetime) -> Sequence[f.Fact]:
+        return self._facts([item_id(supplier, sku) for supplier, sku in items], until)
+
+    def _facts(self, originator_ids: list[uuid.UUID], until: dt.datetime) -> list[f.Fact]:
+        events = [e for e in self.source.aggregate_events(originator_ids) if e.timestamp <= until]
+        events.sort(key=lambda e: e.timestamp)
+        translator = Translator(self.source.created_event)
+        facts = (translator.translate(e, seq) for seq, e in enumerate(events, start=1))
+        return [fact for fact in facts if fact is not None]

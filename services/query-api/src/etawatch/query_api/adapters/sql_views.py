@@ -1,0 +1,198 @@
+# ruff: noqa: S608 - table and column names come from the Table constants, never from input
+"""The views in SQL (SQLite or PostgreSQL), with the eventsourcing library's tracking records.
+
+``SqlViewStore`` writes a projection's rows and its tracking record (the library's
+``SQLiteTrackingRecorder`` / ``PostgresTrackingRecorder``, one row per projection) in one
+transaction. The SQL is the same for both databases except for the parameter marker.
+"""
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import orjson
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from etawatch.query_api.application.ports import PositionTaken
+from etawatch.query_api.domain.rows import Key, Row, Table
+
+
+def dumps(doc: Any) -> str:
+    return orjson.dumps(doc).decode()
+
+
+def ddl(table: Table, *, indexes: bool = True) -> list[str]:
+    columns = [
+        f"{c} {'BIGINT' if c in table.ints else 'TEXT'}" + (" NOT NULL" if c in table.key else "")
+        for c in (*table.key, *table.columns)
+    ]
+    if table.doc:
+        columns.append("doc TEXT NOT NULL")
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {table.name} "
+        f"({', '.join(columns)}, PRIMARY KEY ({', '.join(table.key)}))"
+    ]
+    for index in table.indexes if indexes else ():
+        name = f"ix_{table.name}_{'_'.join(index)}"
+        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
+    return statements
+
+
+class SqlViewStore:
+    """``ViewStore`` over the library's tracking recorder for SQLite or PostgreSQL."""
+
+    def __init__(self, recorder: TrackingRecorder, tracking_prefix: str) -> None:
+        if isinstance(recorder, SQLiteTrackingRecorder):
+            self.ph = "?"
+            self.tracking_table = "tracking"
+        elif isinstance(recorder, PostgresTrackingRecorder):
+            self.ph = "%s"
+            self.tracking_table = f"{recorder.datastore.schema}.{recorder.tracking_table_name}"
+        else:
+            raise TypeError(f"views need SQLite or PostgreSQL, not {type(recorder).__name__}")
+        self.recorder = recorder
+        self.tracking_prefix = tracking_prefix
+        self._sql: dict[tuple[str, str], str] = {}
+        self._reading: Any = None
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Any]:
+        datastore = cast(Any, self.recorder).datastore
+        with datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Serve every ``load`` and ``keys_where`` of one batch from one read transaction.
+
+        SQLite only: there it saves a pool round per lookup. PostgreSQL ends transactions left
+        idle (the library's ``idle_in_transaction_session_timeout``), so it reads as it goes.
+        """
+        if self._reading is not None or self.ph != "?":
+            yield
+            return
+        with self.transaction(commit=False) as cursor:
+            self._reading = cursor
+            try:
+                yield
+            finally:
+                self._reading = None
+
+    @contextmanager
+    def _reader(self) -> Iterator[Any]:
+        if self._reading is not None:
+            yield self._reading
+        else:
+            with self.transaction(commit=False) as cursor:
+                yield cursor
+
+    def tracking_name(self, projection: str) -> str:
+        return f"{self.tracking_prefix}.{projection}"
+
+    def _statement(self, kind: str, table: Table, columns: tuple[str, ...] = ()) -> str:
+        cached = self._sql.get((kind, table.name + "|" + ",".join(columns)))
+        if cached is not None:
+            return cached
+        ph = self.ph
+        if kind == "load":
+            where = " AND ".join(f"{c} = {ph}" for c in table.key)
+            sql = f"SELECT {', '.join(table.all_columns)} FROM {table.name} WHERE {where}"
+        elif kind == "keys":
+            where = " AND ".join(f"{c} = {ph}" for c in columns)
+            sql = f"SELECT {', '.join(table.key)} FROM {table.name} WHERE {where}"
+        else:
+            cols = table.all_columns
+            rest = [c for c in cols if c not in table.key]
+            action = (
+                "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in rest)
+                if rest
+                else "DO NOTHING"
+            )
+            sql = (
+                f"INSERT INTO {table.name} ({', '.join(cols)}) "
+                f"VALUES ({', '.join([ph] * len(cols))}) "
+                f"ON CONFLICT ({', '.join(table.key)}) {action}"
+            )
+        self._sql[(kind, table.name + "|" + ",".join(columns))] = sql
+        return sql
+
+    # --- ViewStore ------------------------------------------------------------------------
+
+    def ensure(self, tables: Sequence[Table]) -> None:
+        with self.transaction(commit=True) as cursor:
+            for table in tables:
+                for statement in ddl(table):
+                    cursor.execute(statement)
+
+    def position(self, projection: str) -> int:
+        return self.recorder.max_tracking_id(self.tracking_name(projection)) or 0
+
+    def load(self, table: Table, key: Key) -> Row | None:
+        with self._reader() as cursor:
+            cursor.execute(self._statement("load", table), key)
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        row = {c: found[c] for c in table.all_columns}
+        if table.doc:
+            row["doc"] = orjson.loads(row["doc"])
+        return row
+
+    def keys_where(self, table: Table, equal: Mapping[str, Any]) -> list[Key]:
+        columns = tuple(equal)
+        with self._reader() as cursor:
+            cursor.execute(self._statement("keys", table, columns), tuple(equal.values()))
+            return [tuple(r[c] for c in table.key) for r in cursor.fetchall()]
+
+    def commit(self, projection: str, rows: Mapping[Table, Sequence[Row]], position: int) -> None:
+        try:
+            with self.transaction(commit=True) as cursor:
+                for table, table_rows in rows.items():
+                    if not table_rows:
+                        continue
+                    cursor.executemany(
+                        self._statement("upsert", table),
+                        [self._values(table, row) for row in table_rows],
+                    )
+                tracking = Tracking(self.tracking_name(projection), position)
+                cast(Any, self.recorder)._insert_tracking(cursor, tracking)
+        except IntegrityError as exc:
+            raise PositionTaken(str(exc)) from exc
+
+    @staticmethod
+    def _values(table: Table, row: Row) -> tuple[Any, ...]:
+        values = [row[c] for c in (*table.key, *table.columns)]
+        if table.doc:
+            values.append(dumps(row["doc"]))
+        return tuple(values)
+
+    def reset(self, projection: str, tables: Sequence[Table]) -> None:
+        with self.transaction(commit=True) as cursor:
+            for table in tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
+            cursor.execute(
+                f"DELETE FROM {self.tracking_table} WHERE application_name = {self.ph}",
+                (self.tracking_name(projection),),
+            )
+            for table in tables:  # indexes come back with ``ensure``, built once at the end
+                for statement in ddl(table, indexes=False):
+                    cursor.execute(statement)
+
+    def checksum(self, tables: Sequence[Table]) -> str:
+        digest = hashlib.sha256()
+        with self.transaction(commit=False) as cursor:
+            for table in tables:
+                digest.update(table.name.encode())
+                cursor.execute(
+                    f"SELECT {', '.join(table.all_columns)} FROM {table.name} "
+                    f"ORDER BY {', '.join(table.key)}"
+                )
+                for found in cursor.fetchall():
+                    values = [found[c] for c in table.all_columns]
+                    digest.update(dumps(values).encode())
+        return digest.hexdigest()

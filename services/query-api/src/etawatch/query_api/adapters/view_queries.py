@@ -1,0 +1,112 @@
+"""The questions the HTTP API asks the views, as SQL. Documents come back as JSON text."""
+
+# ruff: noqa: S608 - only parameter markers and fixed column names are formatted into the SQL
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from etawatch.query_api.adapters.view_reader import Reader
+from etawatch.query_api.domain.timefmt import iso
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    customer_id: str | None = None
+    status: str | None = None
+    delayed_more_than_days: int | None = None
+    changed_since: dt.datetime | None = None
+    after: str | None = None
+
+
+class ViewQueries:
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.ph = reader.ph
+
+    async def order(self, shop_order_id: str) -> str | None:
+        row = await self.reader.one(
+            f"SELECT doc FROM qa_orders WHERE shop_order_id = {self.ph}", (shop_order_id,)
+        )
+        return row[0] if row else None
+
+    async def orders(self, where: OrderFilter, limit: int) -> list[tuple[Any, ...]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        ph = self.ph
+        if where.customer_id is not None:
+            clauses.append(f"customer_id = {ph}")
+            params.append(where.customer_id)
+        if where.status is not None:
+            clauses.append(f"status = {ph}")
+            params.append(where.status)
+        if where.delayed_more_than_days is not None:
+            clauses.append(f"max_delay_days > {ph}")
+            params.append(where.delayed_more_than_days)
+        if where.changed_since is not None:
+            clauses.append(f"changed_at >= {ph}")
+            params.append(iso(where.changed_since))
+        if where.after is not None:
+            clauses.append(f"shop_order_id > {ph}")
+            params.append(where.after)
+        sql = (
+            "SELECT shop_order_id, customer_id, status, placed_at, changed_at, max_delay_days "
+            "FROM qa_orders"
+            + (" WHERE " + " AND ".join(clauses) if clauses else "")
+            + f" ORDER BY shop_order_id LIMIT {ph}"
+        )
+        return await self.reader.all(sql, (*params, limit))
+
+    async def item(self, supplier: str, sku: str) -> str | None:
+        row = await self.reader.one(
+            f"SELECT doc FROM qa_items WHERE supplier = {self.ph} AND sku = {self.ph}",
+            (supplier, sku),
+        )
+        return row[0] if row else None
+
+    async def item_history(self, supplier: str, sku: str) -> list[str]:
+        rows = await self.reader.all(
+            f"SELECT doc FROM qa_item_history WHERE supplier = {self.ph} AND sku = {self.ph} "
+            "ORDER BY seq",
+            (supplier, sku),
+        )
+        return [r[0] for r in rows]
+
+    async def changes(self, after: int, limit: int, supplier: str | None) -> list[tuple[Any, ...]]:
+        ph = self.ph
+        if supplier is None:
+            sql = f"SELECT seq, doc FROM qa_changes WHERE seq > {ph} ORDER BY seq LIMIT {ph}"
+            return await self.reader.all(sql, (after, limit))
+        sql = (
+            f"SELECT seq, doc FROM qa_changes WHERE seq > {ph} AND supplier = {ph} "
+            f"ORDER BY seq LIMIT {ph}"
+        )
+        return await self.reader.all(sql, (after, supplier, limit))
+
+    async def runs(
+        self, before: int | None, limit: int, supplier: str | None
+    ) -> list[tuple[Any, ...]]:
+        ph = self.ph
+        clauses: list[str] = []
+        params: list[Any] = []
+        if before is not None:
+            clauses.append(f"seen_seq < {ph}")
+            params.append(before)
+        if supplier is not None:
+            clauses.append(f"supplier = {ph}")
+            params.append(supplier)
+        sql = (
+            "SELECT seen_seq, doc FROM qa_runs"
+            + (" WHERE " + " AND ".join(clauses) if clauses else "")
+            + f" ORDER BY seen_seq DESC LIMIT {ph}"
+        )
+        return await self.reader.all(sql, (*params, limit))
+
+    async def health(self) -> list[str]:
+        return [
+            r[0]
+            for r in await self.reader.all("SELECT doc FROM qa_supplier_health ORDER BY supplier")
+        ]
+
+    async def ping(self) -> None:
+        await self.reader.one("SELECT 1")

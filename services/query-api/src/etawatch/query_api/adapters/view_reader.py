@@ -1,0 +1,92 @@
+"""Reading the views for HTTP answers: SQLite inline (primary-key lookups in a local file take
+microseconds), PostgreSQL through an async connection pool."""
+
+import sqlite3
+import threading
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from psycopg_pool import AsyncConnectionPool
+
+Params = tuple[Any, ...]
+
+
+class Reader(Protocol):
+    ph: str
+
+    async def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None: ...
+
+    async def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]: ...
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class SqliteReader:
+    ph = "?"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, cached_statements=64)
+            conn.execute("PRAGMA query_only = 1")
+            self._local.conn = conn
+            self._all.append(conn)
+        return conn
+
+    async def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._conn().execute(sql, params).fetchone()
+        return row
+
+    async def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        return self._conn().execute(sql, params).fetchall()
+
+    async def open(self) -> None:
+        self._conn().execute("SELECT 1").fetchone()
+
+    async def close(self) -> None:
+        for conn in self._all:
+            conn.close()
+        self._all.clear()
+        self._local = threading.local()
+
+
+class PostgresReader:
+    ph = "%s"
+
+    def __init__(self, url: str, max_size: int = 10) -> None:
+        self.pool: AsyncConnectionPool = AsyncConnectionPool(
+            url, min_size=1, max_size=max_size, open=False, kwargs={"autocommit": True}
+        )
+
+    async def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(sql, params, prepare=True)
+            return await cursor.fetchone()
+
+    async def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(sql, params, prepare=True)
+            return await cursor.fetchall()
+
+    async def open(self) -> None:
+        await self.pool.open(wait=True, timeout=10)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+def reader_for(url: str) -> Reader:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        return SqliteReader(path)
+    if parts.scheme in ("postgres", "postgresql"):
+        return PostgresReader(url)
+    raise ValueError(f"unsupported views URL scheme {parts.scheme!r}")

@@ -1,0 +1,64 @@
+"""Who may do what: a bearer token checked once against its hash, then remembered a while."""
+
+import hashlib
+import time
+from typing import Protocol
+
+from etawatch.query_api.domain.keys import (
+    MalformedToken,
+    Scope,
+    StoredKey,
+    hash_secret,
+    new_token,
+    secret_matches,
+    split_token,
+)
+
+
+class KeyStore(Protocol):
+    def add(self, key: StoredKey) -> None: ...
+
+    def get(self, key_id: str) -> StoredKey | None: ...
+
+    def revoke(self, key_id: str) -> bool: ...
+
+
+def create_key(store: KeyStore, scopes: set[Scope], label: str = "") -> str:
+    """Store a new key and return its token: the only time the secret is seen."""
+    key_id, secret, token = new_token()
+    store.add(
+        StoredKey(key_id=key_id, scopes=frozenset(scopes), hash=hash_secret(secret), label=label)
+    )
+    return token
+
+
+class Authenticator:
+    """Checks tokens. A token that passed is remembered (by its SHA-256) for ``ttl`` seconds."""
+
+    def __init__(self, store: KeyStore, ttl: float = 60.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._known: dict[bytes, tuple[float, frozenset[Scope]]] = {}
+
+    def cached(self, token: str) -> frozenset[Scope] | None:
+        hit = self._known.get(hashlib.sha256(token.encode()).digest())
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def verify(self, token: str) -> frozenset[Scope] | None:
+        """The token's scopes, or ``None`` when it is not a valid, unrevoked key."""
+        try:
+            key_id, secret = split_token(token)
+        except MalformedToken:
+            return None
+        key = self.store.get(key_id)
+        if key is None or key.revoked or not secret_matches(secret, key.hash):
+            return None
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[hashlib.sha256(token.encode()).digest()] = (
+            time.monotonic() + self.ttl,
+            key.scopes,
+        )
+        return key.scopes

@@ -1,0 +1,57 @@
+"""The shop's commands: an order placed or closed, published for the ledger.
+
+Envelope ids come from ``ids.order_command_id``: sending the same order twice publishes the same
+command id, and the ledger records it once.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from etawatch.contracts.envelope import wrap
+from etawatch.contracts.ids import order_command_id, order_id
+from etawatch.contracts.messages import OrderClosed, OrderPlaced
+from etawatch.contracts.topology import ORDERS_EXCHANGE, RK_ORDER_CLOSED, RK_ORDER_PLACED
+from etawatch.runtime.bus import MessageBus
+
+SOURCE = "etawatch/query-api"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    shop_order_id: str
+    order_id: uuid.UUID
+    command_id: uuid.UUID
+
+
+async def _send(
+    bus: MessageBus,
+    message: OrderPlaced | OrderClosed,
+    command: str,
+    routing_key: str,
+    now: dt.datetime | None,
+) -> Accepted:
+    shop_order_id = message.shop_order_id
+    command_id = order_command_id(shop_order_id, command)
+    envelope = wrap(
+        message,
+        id=command_id,
+        source=SOURCE,
+        subject=shop_order_id,
+        correlation_id=str(order_id(shop_order_id)),
+        time=now,
+    )
+    await bus.publish(envelope, exchange=ORDERS_EXCHANGE, routing_key=routing_key)
+    return Accepted(shop_order_id, order_id(shop_order_id), command_id)
+
+
+async def place_order(
+    bus: MessageBus, order: OrderPlaced, now: dt.datetime | None = None
+) -> Accepted:
+    return await _send(bus, order, "placed", RK_ORDER_PLACED, now)
+
+
+async def close_order(
+    bus: MessageBus, close: OrderClosed, now: dt.datetime | None = None
+) -> Accepted:
+    return await _send(bus, close, "closed", RK_ORDER_CLOSED, now)

@@ -1,0 +1,189 @@
+"""What the query API learns from the ledger, in its own words.
+
+The ledger's stored events are translated into these facts in one place
+(``adapters.ledger_events``); every view is built from facts only, so a change in the ledger's
+event classes touches one file. ``seq`` is the event's position in the ledger's notification
+log, ``at`` the time the ledger recorded it.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+Eta = dict[str, Any]
+"""An ETA as JSON: ``raw``, ``earliest``, ``latest``, ``precision``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    seq: int
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ItemBaselined(Fact):
+    """First sighting of a supplier item: its state, not a change."""
+
+    supplier: str
+    sku: str
+    name: str
+    availability: str
+    availability_raw: str
+    eta: Eta
+    run_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChanged(Fact):
+    """The ETA window or the availability moved; what did not move is ``None``."""
+
+    supplier: str
+    sku: str
+    previous_availability: str | None = None
+    availability: str | None = None
+    availability_raw: str | None = None
+    previous_eta: Eta | None = None
+    eta: Eta | None = None
+    change_kind: str | None = None
+    shift_days: int | None = None
+    run_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemWentMissing(Fact):
+    supplier: str
+    sku: str
+    run_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCameBack(Fact):
+    supplier: str
+    sku: str
+    availability: str
+    availability_raw: str
+    eta: Eta
+    run_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineFact:
+    supplier: str
+    sku: str
+    name: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOpened(Fact):
+    shop_order_id: str
+    customer_id: str
+    customer_name: str
+    locale: str
+    placed_at: dt.datetime
+    lines: tuple[LineFact, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineAdded(Fact):
+    shop_order_id: str
+    line: LineFact
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineRemoved(Fact):
+    shop_order_id: str
+    supplier: str
+    sku: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEnded(Fact):
+    shop_order_id: str
+    reason: str
+    closed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LineChanged(Fact):
+    """The ledger's record that an item change touched an open line (sent on as ``ETAChanged``)."""
+
+    shop_order_id: str
+    change_id: str
+    supplier: str
+    sku: str
+    previous_availability: str | None
+    availability: str
+    previous_eta: Eta | None
+    eta: Eta
+    change_kind: str
+    shift_days: int | None
+    observed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerWasNotified(Fact):
+    shop_order_id: str
+    notification_id: str
+    channel: str
+    subject: str
+    sent_at: dt.datetime
+    change_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationWasRefused(Fact):
+    shop_order_id: str
+    notification_id: str
+    reason: str
+    detail: str
+    failed_at: dt.datetime
+    change_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunSucceeded(Fact):
+    run_id: uuid.UUID
+    supplier: str
+    finished_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RunFailed(Fact):
+    """A failed run, or one that read less than it should (``reason="truncated"``)."""
+
+    run_id: uuid.UUID
+    supplier: str
+    reason: str
+    message: str
+    failed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RunCompared(Fact):
+    """One partition of a supplier's items was compared with the run's rows."""
+
+    run_id: uuid.UUID
+    supplier: str
+    partition: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    observations: int
+    unseen: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunNotCompared(Fact):
+    run_id: uuid.UUID
+    supplier: str
+    partition: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierDegraded(Fact):
+    supplier: str
+    consecutive_failures: int
+    last_reason: str
+    failing_since: dt.datetime

@@ -1,0 +1,13 @@
+"""The read models: each one a name, its tables and a pure ``apply(fact, rows)``."""
+
+from typing import Protocol
+
+from etawatch.query_api.domain.facts import Fact
+from etawatch.query_api.domain.rows import Rows, Table
+
+
+class Projection(Protocol):
+    name: str
+    tables: tuple[Table, ...]
+
+    def apply(self, fact: Fact, rows: Rows) -> None: ...

@@ -1,0 +1,125 @@
+"""Scrape runs as the ledger recorded them, their outcome and counts, and each supplier's health.
+
+The ledger keeps, per run, whether it succeeded or failed (``SupplierHealth``) and, per
+observation partition, when the run was compared, with how many rows and how many known items it
+lacked (``RunLog``). Pages and the scraper's own counts are not stored by the ledger.
+"""
+
+from typing import Any
+
+from etawatch.query_api.domain.facts import (
+    Fact,
+    RunCompared,
+    RunFailed,
+    RunNotCompared,
+    RunSucceeded,
+    SupplierDegraded,
+)
+from etawatch.query_api.domain.rows import Rows, Table
+from etawatch.query_api.domain.timefmt import iso
+
+RUNS = Table(
+    "qa_runs",
+    key=("run_id",),
+    columns=("supplier", "seen_seq"),
+    ints=frozenset({"seen_seq"}),
+    indexes=(("seen_seq",), ("supplier", "seen_seq")),
+)
+HEALTH = Table("qa_supplier_health", key=("supplier",))
+
+RunFact = RunSucceeded | RunFailed | RunCompared | RunNotCompared
+
+
+def _new_run(fact: RunFact) -> dict[str, Any]:
+    return {
+        "run_id": str(fact.run_id),
+        "supplier": fact.supplier,
+        "outcome": "in_progress",
+        "started_at": None,
+        "finished_at": None,
+        "reason": None,
+        "message": None,
+        "observations": 0,
+        "unseen": 0,
+        "partitions_compared": 0,
+        "partitions_not_compared": [],
+    }
+
+
+def _new_health(supplier: str) -> dict[str, Any]:
+    return {
+        "supplier": supplier,
+        "runs": 0,
+        "last_run_id": None,
+        "last_outcome": None,
+        "last_success_at": None,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "degraded": False,
+    }
+
+
+class RunsProjection:
+    name = "runs"
+    tables: tuple[Table, ...] = (RUNS, HEALTH)
+
+    def apply(self, fact: Fact, rows: Rows) -> None:
+        if isinstance(fact, SupplierDegraded):
+            health = self._health_doc(rows, fact.supplier)
+            health["degraded"] = True
+            health["consecutive_failures"] = fact.consecutive_failures
+            health["failing_since"] = iso(fact.failing_since)
+            rows.put(HEALTH, {"supplier": fact.supplier, "doc": health})
+            return
+        if not isinstance(fact, RunSucceeded | RunFailed | RunCompared | RunNotCompared):
+            return
+        run_id = str(fact.run_id)
+        row = rows.get(RUNS, (run_id,))
+        doc = row["doc"] if row else _new_run(fact)
+        seen = row["seen_seq"] if row else fact.seq
+        if isinstance(fact, RunCompared):
+            doc["observations"] += fact.observations
+            doc["unseen"] += fact.unseen
+            doc["partitions_compared"] += 1
+            started = iso(fact.started_at)
+            doc["started_at"] = min(doc["started_at"] or started, started)
+            doc["finished_at"] = max(doc["finished_at"] or "", iso(fact.finished_at))
+        elif isinstance(fact, RunNotCompared):
+            doc["partitions_not_compared"].append(
+                {"partition": fact.partition, "reason": fact.reason}
+            )
+        elif isinstance(fact, RunSucceeded):
+            doc["outcome"] = "complete"
+            doc["finished_at"] = iso(fact.finished_at)
+            self._record_health(rows, fact.supplier, doc)
+        else:
+            doc.update(
+                outcome="failed",
+                reason=fact.reason,
+                message=fact.message,
+                finished_at=iso(fact.failed_at),
+            )
+            self._record_health(rows, fact.supplier, doc)
+        rows.put(RUNS, {"run_id": run_id, "supplier": fact.supplier, "seen_seq": seen, "doc": doc})
+
+    @staticmethod
+    def _health_doc(rows: Rows, supplier: str) -> dict[str, Any]:
+        row = rows.get(HEALTH, (supplier,))
+        return row["doc"] if row else _new_health(supplier)
+
+    def _record_health(self, rows: Rows, supplier: str, run: dict[str, Any]) -> None:
+        health = self._health_doc(rows, supplier)
+        health["runs"] += 1
+        health["last_run_id"] = run["run_id"]
+        health["last_outcome"] = run["outcome"]
+        if run["outcome"] == "complete":
+            health.update(
+                last_success_at=run["finished_at"],
+                consecutive_failures=0,
+                failing_since=None,
+                degraded=False,
+            )
+        else:
+            health["consecutive_failures"] += 1
+            health["failing_since"] = health["failing_since"] or run["finished_at"]
+        rows.put(HEALTH, {"supplier": supplier, "doc": health})

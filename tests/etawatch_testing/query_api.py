@@ -1,0 +1,216 @@
+"""A ledger store filled by the real ledger, and a query API wired over it, for the tests."""
+
+import asyncio
+import copy
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import aio_pika
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from etawatch.contracts.availability import Availability
+from etawatch.contracts.envelope import open_envelope
+from etawatch.contracts.topology import LEDGER_ORDERS
+from etawatch.ledger.application.service import Ledger
+from etawatch.ledger.application.store import LedgerStore
+from etawatch.query_api.application.auth import create_key
+from etawatch.query_api.application.ports import PositionTaken
+from etawatch.query_api.bootstrap import QueryApi, build
+from etawatch.query_api.config import QueryApiSettings
+from etawatch.query_api.domain.facts import Fact
+from etawatch.query_api.domain.keys import Scope
+from etawatch.query_api.domain.rows import Key, MemoryRows, Row, Table, sorted_rows
+from etawatch.query_api.entrypoints.api.app import create_app
+from etawatch.runtime.bus import InMemoryBus, MessageBus
+from etawatch_testing.ledger import (
+    NOW,
+    RecordingBus,
+    RunScript,
+    closed,
+    feed,
+    new_ledger,
+    notified,
+    placed,
+)
+
+HOUR = dt.timedelta(hours=1)
+
+
+@dataclass
+class Marks:
+    """Moments (the ledger's own clock) between the steps of the scenario."""
+
+    before_orders: dt.datetime = NOW
+    before_change: dt.datetime = NOW
+    after_change: dt.datetime = NOW
+    change_ids: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def fill(ledger: Ledger) -> Marks:
+    """Three orders, three items, two complete runs with changes, a failed run, a notification,
+    a closed order. What each view must then show is spelled out in the tests."""
+    marks = Marks(before_orders=_now())
+    await asyncio.sleep(0.002)
+    await ledger.handle_command(placed("A-1", {"S1": 2}))
+    await ledger.handle_command(placed("A-2", ["S1", "S2"]))
+    await ledger.handle_command(placed("A-3", ["S3"]))
+    await feed(ledger, RunScript({"S1": "Q2 2027", "S2": "03/2027", "S3": "Q1 2027"}))
+    await asyncio.sleep(0.002)
+    marks.before_change = _now()
+    await asyncio.sleep(0.002)
+    await feed(
+        ledger,
+        RunScript(
+            {"S1": "Q3 2027", "S2": "03/2027", "S3": ("Q1 2027", Availability.SOLD_OUT)},
+            at=NOW + HOUR,
+        ),
+    )
+    bus = RecordingBus()
+    await ledger.relay_once(bus)
+    for published in bus.of_type("etawatch.order.eta-changed"):
+        order = published.envelope.data.shop_order_id
+        marks.change_ids.setdefault(order, []).append(published.envelope.id)
+    await ledger.handle_command(notified("A-1", marks.change_ids["A-1"]))
+    await ledger.handle_command(closed("A-3"))
+    await feed(ledger, RunScript({}, at=NOW + 2 * HOUR, outcome="failed"))
+    await asyncio.sleep(0.002)
+    marks.after_change = _now()
+    return marks
+
+
+def fill_store(env: dict[str, str]) -> Marks:
+    store = LedgerStore(env=env)
+    try:
+        return asyncio.run(fill(new_ledger(store)))
+    finally:
+        store.close()
+
+
+@dataclass
+class Keys:
+    read: str
+    write: str
+    both: str
+
+    @staticmethod
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+def make_keys(api: QueryApi) -> Keys:
+    return Keys(
+        read=create_key(api.keys, {Scope.READ}, "reader"),
+        write=create_key(api.keys, {Scope.WRITE}, "writer"),
+        both=create_key(api.keys, {Scope.READ, Scope.WRITE}, "shop"),
+    )
+
+
+def make_api(
+    ledger_env: dict[str, str],
+    views_url: str,
+    bus: MessageBus | None = None,
+    batch_size: int = 1000,
+) -> QueryApi:
+    settings = QueryApiSettings(views_url=SecretStr(views_url), projection_batch_size=batch_size)
+    return build(settings, bus=bus or InMemoryBus(), ledger_env=ledger_env)
+
+
+@contextmanager
+def client_for(api: QueryApi) -> Iterator[TestClient]:
+    with TestClient(create_app(api, run_projector=False), raise_server_exceptions=False) as client:
+        yield client
+
+
+# --- fakes for unit tests ----------------------------------------------------------------------
+
+
+class MemoryViewStore:
+    """``ViewStore`` in memory; ``commit`` is all or nothing, like the SQL one."""
+
+    def __init__(self) -> None:
+        self.rows = MemoryRows()
+        self.positions: dict[str, int] = {}
+        self.commits = 0
+
+    def ensure(self, tables: Sequence[Table]) -> None:
+        pass
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def position(self, projection: str) -> int:
+        return self.positions.get(projection, 0)
+
+    def load(self, table: Table, key: Key) -> Row | None:
+        row = self.rows.get(table, key)
+        return copy.deepcopy(row) if row is not None else None
+
+    def keys_where(self, table: Table, equal: Mapping[str, Any]) -> list[Key]:
+        return self.rows.keys_where(table, **equal)
+
+    def commit(self, projection: str, rows: Mapping[Table, Sequence[Row]], position: int) -> None:
+        if position <= self.positions.get(projection, 0):
+            raise PositionTaken(f"{projection} is already at {self.positions[projection]}")
+        for table, table_rows in rows.items():
+            for row in table_rows:
+                self.rows.put(table, copy.deepcopy(row))
+        self.positions[projection] = position
+        self.commits += 1
+
+    def reset(self, projection: str, tables: Sequence[Table]) -> None:
+        for table in tables:
+            self.rows.tables.pop(table.name, None)
+        self.positions.pop(projection, None)
+
+    def checksum(self, tables: Sequence[Table]) -> str:
+        return json.dumps(
+            {t.name: sorted_rows(t, self.rows.rows(t)) for t in tables}, sort_keys=True, default=str
+        )
+
+
+class ListSource:
+    """``EventSource`` over a list of facts numbered from 1."""
+
+    def __init__(self, facts: Sequence[Fact]) -> None:
+        self.facts = list(facts)
+        self.reads = 0
+
+    def read(self, after: int, limit: int) -> Sequence[tuple[int, Fact | None]]:
+        self.reads += 1
+        return [(f.seq, f) for f in self.facts if f.seq > after][:limit]
+
+    def head(self) -> int:
+        return self.facts[-1].seq if self.facts else 0
+
+
+async def take_orders(
+    url: str, shop_order_ids: set[str], count: int
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    """Consume the ledger's order queue until ``count`` commands of these orders have come.
+
+    Commands of other orders are put back (other tests share the run's virtual host).
+    """
+    taken: list[aio_pika.abc.AbstractIncomingMessage] = []
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(LEDGER_ORDERS.name, ensure=True)
+        async with queue.iterator(timeout=10) as messages:
+            async for message in messages:
+                if open_envelope(message.body).subject in shop_order_ids:
+                    await message.ack()
+                    taken.append(message)
+                else:
+                    await message.reject(requeue=True)
+                if len(taken) == count:
+                    break
+    return taken

@@ -1,0 +1,244 @@
+"""The query API's tests over a store filled by the real ledger, written once per store.
+
+Subclasses say which store (SQLite files, or a PostgreSQL database) through ``ledger_env`` and
+``views_url``; like the ledger's own cases and eventsourcing's examples.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from etawatch.query_api.application.projector import Projector
+from etawatch.query_api.application.rebuild import rebuild
+from etawatch.query_api.bootstrap import QueryApi
+from etawatch.query_api.domain.projections.registry import all_projections
+from etawatch_testing.query_api import Keys, Marks, client_for, fill_store, make_api, make_keys
+
+
+@dataclass
+class World:
+    api: QueryApi
+    client: TestClient
+    keys: Keys
+    marks: Marks
+    ledger_env: dict[str, str]
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.client.get(path, params=params, headers=Keys.bearer(self.keys.read))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+class QueryApiCases:
+    """What the shop and its support see, whatever the store."""
+
+    @classmethod
+    def ledger_env(cls) -> dict[str, str]:
+        raise NotImplementedError
+
+    @classmethod
+    def views_url(cls, name: str) -> str:
+        """A new, empty views database called ``name``."""
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def world(cls) -> Iterator[World]:
+        env = cls.ledger_env()
+        marks = fill_store(env)
+        api = make_api(env, cls.views_url("live"), batch_size=7)
+        assert api.project_once_sync() > 0
+        with client_for(api) as client:
+            yield World(api, client, make_keys(api), marks, env)
+        api.close()
+
+    # --- orders ---------------------------------------------------------------------------
+
+    def test_an_order_shows_its_lines_now_their_history_and_what_the_customer_was_told(
+        self, world: World
+    ) -> None:
+        order = world.get("/v1/orders/A-1")
+        assert order["status"] == "open"
+        (line,) = order["lines"]
+        assert (line["sku"], line["quantity"], line["availability"]) == ("S1", 2, "pre_order")
+        assert line["eta"]["raw"] == "Q3 2027"
+        assert line["eta_at_order"]["raw"] == "Q2 2027"  # the first date known after the order
+        assert line["delay_days"] == 92
+        assert order["max_delay_days"] == 92
+        (change,) = line["history"]
+        assert change["change_kind"] == "eta_later"
+        assert change["shift_days"] == 92
+        assert (change["previous_eta"]["raw"], change["eta"]["raw"]) == ("Q2 2027", "Q3 2027")
+        assert [change["change_id"]] == world.marks.change_ids["A-1"]
+        (sent,) = order["notifications"]
+        assert sent["outcome"] == "sent"
+        assert sent["change_ids"] == world.marks.change_ids["A-1"]
+        assert "@example.com" not in json.dumps(order)  # no customer e-mail in answers
+
+    def test_a_sold_out_line_and_a_closed_order(self, world: World) -> None:
+        order = world.get("/v1/orders/A-3")
+        assert order["status"] == "fulfilled"
+        assert order["closed_at"] is not None
+        (line,) = order["lines"]
+        assert line["availability"] == "sold_out"
+        assert line["history"][0]["change_kind"] == "sold_out"
+
+    def test_orders_filter_by_customer_status_delay_and_change(self, world: World) -> None:
+        def ids(**params: Any) -> list[str]:
+            return [o["shop_order_id"] for o in world.get("/v1/orders", **params)["items"]]
+
+        assert ids() == ["A-1", "A-2", "A-3"]
+        assert ids(customer_id="cust-A-2") == ["A-2"]
+        assert ids(status="fulfilled") == ["A-3"]
+        assert ids(status="open") == ["A-1", "A-2"]
+        assert ids(delayed_more_than_days=30) == ["A-1", "A-2"]
+        assert ids(delayed_more_than_days=92) == []
+        assert ids(changed_since=world.marks.after_change.isoformat()) == []
+        assert ids(changed_since=world.marks.before_orders.isoformat()) == ["A-1", "A-2", "A-3"]
+
+    def test_orders_page_with_a_cursor(self, world: World) -> None:
+        first = world.get("/v1/orders", limit=2)
+        assert [o["shop_order_id"] for o in first["items"]] == ["A-1", "A-2"]
+        second = world.get("/v1/orders", limit=2, cursor=first["next_cursor"])
+        assert [o["shop_order_id"] for o in second["items"]] == ["A-3"]
+        assert second["next_cursor"] is None
+
+    def test_unknown_ids_are_404_with_a_reason(self, world: World) -> None:
+        headers = Keys.bearer(world.keys.read)
+        for path in ("/v1/orders/NOPE", "/v1/items/acme/NOPE", "/v1/items/acme/NOPE/history"):
+            response = world.client.get(path, headers=headers)
+            assert response.status_code == 404, path
+            assert "NOPE" in response.json()["detail"]
+
+    # --- items, changes, runs ---------------------------------------------------------------
+
+    def test_an_item_now_and_its_history(self, world: World) -> None:
+        item = world.get("/v1/items/acme/S1")
+        assert item["eta"]["raw"] == "Q3 2027"
+        assert item["change_count"] == 1
+        history = world.get("/v1/items/acme/S1/history")["entries"]
+        assert [(h["kind"], h["eta"]["raw"]) for h in history] == [
+            ("baseline", "Q2 2027"),
+            ("changed", "Q3 2027"),
+        ]
+
+    def test_the_change_feed_is_polled_with_its_cursor(self, world: World) -> None:
+        feed = world.get("/v1/changes")
+        kinds = [(c["sku"], c["change_kind"]) for c in feed["items"]]
+        assert sorted(kinds) == [("S1", "eta_later"), ("S3", "sold_out")]  # partitions' order
+        assert [int(c["cursor"]) for c in feed["items"]] == sorted(
+            int(c["cursor"]) for c in feed["items"]
+        )
+        one = world.get("/v1/changes", limit=1)
+        rest = world.get("/v1/changes", after=one["next_cursor"])
+        assert one["items"] + rest["items"] == feed["items"]
+        assert world.get("/v1/changes", after=feed["next_cursor"])["items"] == []
+
+    def test_runs_and_supplier_health(self, world: World) -> None:
+        runs = world.get("/v1/runs")["items"]
+        assert [r["outcome"] for r in runs] == ["failed", "complete", "complete"]
+        assert runs[1]["observations"] == 3
+        assert runs[1]["partitions_compared"] == 4
+        (health,) = world.get("/v1/runs/health")
+        assert health["consecutive_failures"] == 1
+        assert health["last_outcome"] == "failed"
+
+    # --- as_of ------------------------------------------------------------------------------
+
+    def test_as_of_answers_what_was_known_then(self, world: World) -> None:
+        marks = world.marks
+        before = world.get("/v1/orders/A-1", as_of=marks.before_change.isoformat())
+        assert before["lines"][0]["eta"]["raw"] == "Q2 2027"
+        assert before["lines"][0]["history"] == []
+        assert before["notifications"] == []
+        after = world.get("/v1/orders/A-1", as_of=marks.after_change.isoformat())
+        assert after == world.get("/v1/orders/A-1")
+        item = world.get("/v1/items/acme/S1", as_of=marks.before_change.isoformat())
+        assert item["eta"]["raw"] == "Q2 2027"
+        history = world.get("/v1/items/acme/S1/history", as_of=marks.after_change.isoformat())
+        assert history == world.get("/v1/items/acme/S1/history")
+        response = world.client.get(
+            "/v1/orders/A-1",
+            params={"as_of": marks.before_orders.isoformat()},
+            headers=Keys.bearer(world.keys.read),
+        )
+        assert response.status_code == 404
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def test_no_key_is_401_a_wrong_scope_is_403(self, world: World) -> None:
+        client = world.client
+        assert client.get("/v1/orders/A-1").status_code == 401
+        bad = client.get("/v1/orders/A-1", headers=Keys.bearer("etw_000000000000_nope"))
+        assert bad.status_code == 401
+        assert client.get("/v1/orders/A-1", headers=Keys.bearer("garbage")).status_code == 401
+        wrong = client.get("/v1/orders/A-1", headers=Keys.bearer(world.keys.write))
+        assert wrong.status_code == 403
+        assert "read" in wrong.json()["detail"]
+        post = client.post(
+            "/v1/orders/A-1/close",
+            json={"reason": "cancelled"},
+            headers=Keys.bearer(world.keys.read),
+        )
+        assert post.status_code == 403
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/metrics").status_code == 200
+
+    # --- rebuild and exactly-once -----------------------------------------------------------
+
+    def test_rebuild_equals_the_live_view(self, world: World) -> None:
+        for projection in all_projections().values():
+            result = rebuild(world.api.source, world.api.views, projection, batch_size=5)
+            assert result.events == result.position > 0
+            assert result.equal, projection.name
+        assert world.get("/v1/orders/A-1")["lines"][0]["delay_days"] == 92
+
+    def test_each_event_is_applied_once_across_a_crash_in_the_middle_of_a_batch(
+        self, world: World
+    ) -> None:
+        api = make_api(world.ledger_env, self.views_url("crash"), batch_size=10)
+        try:
+            crashing = Projector(
+                api.source,
+                CrashingStore(api.views, after_commits=2),
+                api.projector.projections,
+                batch_size=10,
+            )
+            with pytest.raises(CrashError):
+                crashing.catch_up()
+            assert 0 < api.views.position("orders") < api.source.head()
+            restarted = Projector(api.source, api.views, all_projections().values(), batch_size=10)
+            restarted.catch_up()
+            for projection in all_projections().values():
+                live_tables = projection.tables
+                assert api.views.checksum(live_tables) == world.api.views.checksum(live_tables), (
+                    projection.name
+                )
+        finally:
+            api.close()
+
+
+class CrashError(Exception):
+    pass
+
+
+class CrashingStore:
+    """A view store that dies after ``after_commits`` commits, in the middle of the next batch:
+    the rows of that batch are computed but the process stops before they are written."""
+
+    def __init__(self, inner: Any, after_commits: int) -> None:
+        self.inner = inner
+        self.left = after_commits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def commit(self, projection: str, rows: Any, position: int) -> None:
+        if self.left == 0:
+            raise CrashError(f"stopped before committing {projection} at {position}")
+        self.left -= 1
+        self.inner.commit(projection, rows, position)

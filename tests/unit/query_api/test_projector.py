@@ -1,0 +1,104 @@
+"""Batches, positions and exactly-once, with an in-memory store and a list of facts."""
+
+import datetime as dt
+
+import pytest
+from etawatch_testing.query_api import ListSource, MemoryViewStore
+
+from etawatch.query_api.application.batch import BatchRows
+from etawatch.query_api.application.projector import Projector
+from etawatch.query_api.application.rebuild import rebuild
+from etawatch.query_api.domain import facts as f
+from etawatch.query_api.domain.projections.catalog import CHANGES
+from etawatch.query_api.domain.projections.orders import ORDER_ITEMS
+from etawatch.query_api.domain.projections.registry import all_projections
+
+T0 = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+ETA = {"raw": "TBA", "earliest": None, "latest": None, "precision": "unknown"}
+
+
+def story(n: int) -> list[f.Fact]:
+    facts: list[f.Fact] = []
+    for i in range(n):
+        seq = len(facts) + 1
+        facts.append(
+            f.ItemBaselined(
+                seq=seq,
+                at=T0,
+                supplier="acme",
+                sku=f"S{i}",
+                name="x",
+                availability="pre_order",
+                availability_raw="p",
+                eta=ETA,
+            )
+        )
+        facts.append(
+            f.ItemChanged(seq=seq + 1, at=T0, supplier="acme", sku=f"S{i}", availability="in_stock")
+        )
+    return facts
+
+
+def test_rows_put_in_a_batch_are_found_by_their_leading_key() -> None:
+    rows = BatchRows(MemoryViewStore())
+    rows.put(ORDER_ITEMS, {"supplier": "acme", "sku": "S1", "shop_order_id": "A-1"})
+    rows.put(ORDER_ITEMS, {"supplier": "acme", "sku": "S1", "shop_order_id": "A-2"})
+    rows.put(ORDER_ITEMS, {"supplier": "acme", "sku": "S2", "shop_order_id": "A-3"})
+    assert rows.keys_where(ORDER_ITEMS, supplier="acme", sku="S1") == [
+        ("acme", "S1", "A-1"),
+        ("acme", "S1", "A-2"),
+    ]
+    assert len(rows.dirty()[ORDER_ITEMS]) == 3
+
+
+def test_a_crash_in_the_middle_of_a_batch_applies_nothing_twice() -> None:
+    source, store = ListSource(story(25)), MemoryViewStore()
+    projections = list(all_projections().values())
+    reference = MemoryViewStore()
+    Projector(source, reference, projections, batch_size=7).catch_up()
+
+    class CrashError(Exception):
+        pass
+
+    commits = 0
+    original = store.commit
+
+    def commit_then_die(*args: object) -> None:
+        nonlocal commits
+        if commits == 4:
+            raise CrashError
+        commits += 1
+        original(*args)  # type: ignore[arg-type]
+
+    store.commit = commit_then_die  # type: ignore[method-assign,assignment]
+    with pytest.raises(CrashError):
+        Projector(source, store, projections, batch_size=7).catch_up()
+    store.commit = original  # type: ignore[method-assign]
+    Projector(source, store, projections, batch_size=7).catch_up()
+    for projection in projections:
+        assert store.checksum(projection.tables) == reference.checksum(projection.tables)
+        assert store.position(projection.name) == 50
+    assert len(list(store.rows.rows(CHANGES))) == 25
+
+
+def test_a_second_projector_at_the_same_position_writes_nothing() -> None:
+    source, store = ListSource(story(3)), MemoryViewStore()
+    projections = list(all_projections().values())
+    first = Projector(source, store, projections, batch_size=100)
+    second = Projector(source, store, projections, batch_size=100)
+    stale = {p.name: 0 for p in projections}
+    first.catch_up()
+    commits = store.commits
+    for projection in projections:  # as if it read its position before the first committed
+        second._apply(projection, stale[projection.name], source.read(0, 100))
+    assert store.commits == commits
+
+
+def test_rebuild_replays_to_where_the_view_was_and_compares() -> None:
+    source, store = ListSource(story(10)), MemoryViewStore()
+    projections = all_projections()
+    Projector(source, store, projections.values(), batch_size=4).catch_up()
+    source.facts.extend(story(12)[20:])  # two more events after the view's position
+    result = rebuild(source, store, projections["items"], batch_size=3)
+    assert (result.position, result.events, result.equal) == (20, 20, True)
+    assert store.position("items") == 24
