@@ -132,7 +132,9 @@ class Demo:
             self.state.day += self.options.days_per_cycle
         since = self.state.last_complete_scrape
         made = [] if first_look else portal.scenario.net_changes(since)
-        all_made = [] if first_look else [c for c in portal.ground_truth() if since and c.at > since]
+        all_made = (
+            [] if first_look else [c for c in portal.ground_truth() if since and c.at > since]
+        )
         self.narrator.cycle(
             self.state.cycles + 1,
             self.state.day,
@@ -209,20 +211,33 @@ class Demo:
                 f"unexpected {dict(verdict.unexpected)}",
             )
 
-    def _welcome(self, portal: PortalServer, system: EmbeddedSystem, orders: Sequence[OrderPlaced]) -> None:
+    def _welcome(
+        self, portal: PortalServer, system: EmbeddedSystem, orders: Sequence[OrderPlaced]
+    ) -> None:
         api = f"http://{system.config.api_host}:{system.config.api_port}"
         lines = [
-            ("Supplier portal", f"{portal.url}  (user {PORTAL_USER}, password "
-             f"{system.config.portal_password.get_secret_value()})"),
+            (
+                "Supplier portal",
+                f"{portal.url}  (user {PORTAL_USER}, password "
+                f"{system.config.portal_password.get_secret_value()})",
+            ),
             ("Query API", f"{api}/docs" if self.options.serve_api else "(not served)"),
             ("API key", self.state.api_key or "-"),
-            ("Try", f"curl -H 'Authorization: Bearer <key>' {api}/v1/orders/{orders[0].shop_order_id}"),
+            (
+                "Try",
+                f"curl -H 'Authorization: Bearer <key>' {api}/v1/orders/{orders[0].shop_order_id}",
+            ),
             ("Emails", str(system.notifier_settings.outbox_dir.resolve())),
             ("Data", str(self.options.data_dir.resolve())),
-            ("Orders", f"{len(orders)} orders of {len({line.sku for o in orders for line in o.lines})} items"),
+            (
+                "Orders",
+                f"{len(orders)} orders of {len({ln.sku for o in orders for ln in o.lines})} items",
+            ),
         ]
         if self.state.cycles:
-            lines.append(("Resumed", f"after {self.state.cycles} cycles (supplier's day {self.state.day})"))
+            lines.append(
+                ("Resumed", f"after {self.state.cycles} cycles (supplier's day {self.state.day})")
+            )
         self.narrator.welcome(lines)
 
 

@@ -55,8 +55,8 @@ class Narrator:
         if outcome.ok and outcome.report is not None:
             report = outcome.report
             self.console.print(
-                f"[green]✓[/green] Read the supplier's table: {report.items_seen} items in {seconds}"
-                f" ({report.unknown_availability} unknown availability words, "
+                f"[green]✓[/green] Read the supplier's table: {report.items_seen} items in "
+                f"{seconds} ({report.unknown_availability} unknown availability words, "
                 f"{report.unreadable_eta} unreadable dates)."
             )
         else:

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from etawatch.allinone.demo import Demo, DemoOptions
 from etawatch.allinone.narrate import Narrator
+from etawatch.allinone.up import UpOptions, children, supervise
 from etawatch.cli.configref import splice
 from etawatch.demo.config import RenderMode
 from etawatch.runtime.log import configure_logging
@@ -83,6 +84,45 @@ def demo(
         raise typer.Exit(code=2) from None
     if exit_check and not ok:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def up(
+    amqp_url: Annotated[
+        str, typer.Option(envvar="ETAWATCH_AMQP_URL", help="RabbitMQ URL.", show_default=False)
+    ],
+    database_url: Annotated[
+        str,
+        typer.Option(envvar="ETAWATCH_DATABASE_URL", help="PostgreSQL URL.", show_default=False),
+    ],
+    smtp_url: Annotated[
+        str | None, typer.Option(envvar="ETAWATCH_SMTP_URL", help="SMTP URL (else .eml files).")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Portal profile to scrape on a schedule (else no scraper).")
+    ] = None,
+    every: Annotated[str, typer.Option(help="Time between scrapes.")] = "30m",
+    jitter: Annotated[str, typer.Option(help="Up to this much more.")] = "5m",
+    api_port: Annotated[int, typer.Option(help="Port of the query API.")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Folder for local files.")] = Path("var"),
+    environment: Annotated[
+        str, typer.Option(envvar="ETAWATCH_ENVIRONMENT", help="development or production.")
+    ] = "development",
+) -> None:
+    """Run every service against real RabbitMQ, PostgreSQL and SMTP (one server)."""
+    configure_logging(level="INFO", fmt="console")
+    options = UpOptions(
+        amqp_url=SecretStr(amqp_url),
+        database_url=SecretStr(database_url),
+        smtp_url=SecretStr(smtp_url) if smtp_url else None,
+        profile=profile,
+        every=every,
+        jitter=jitter,
+        api_port=api_port,
+        data_dir=data_dir,
+        environment=environment,
+    )
+    raise typer.Exit(code=asyncio.run(supervise(children(options), Console())))
 
 
 @app.command()
