@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 from rich.console import Console
+from rich.table import Table
 
+from etawatch.allinone.deadletters import read_dead_letters
 from etawatch.allinone.demo import Demo, DemoOptions
 from etawatch.allinone.narrate import Narrator
 from etawatch.allinone.up import UpOptions, children, supervise
@@ -123,6 +125,32 @@ def up(
         environment=environment,
     )
     raise typer.Exit(code=asyncio.run(supervise(children(options), Console())))
+
+
+@app.command("dead-letters")
+def dead_letters(
+    amqp_url: Annotated[
+        str, typer.Option(envvar="ETAWATCH_AMQP_URL", help="RabbitMQ URL.", show_default=False)
+    ],
+    queue: Annotated[
+        list[str] | None, typer.Option(help="Consumer queue(s) to look at (default: all).")
+    ] = None,
+    purge: Annotated[bool, typer.Option(help="Remove the messages once shown.")] = False,
+    requeue: Annotated[
+        bool, typer.Option(help="Send them back to their queue (after fixing the cause).")
+    ] = False,
+) -> None:
+    """Show what the consumers refused, and why (the dead-letter queues)."""
+    if purge and requeue:
+        raise typer.BadParameter("--purge and --requeue exclude each other")
+    letters = asyncio.run(read_dead_letters(amqp_url, queues=queue, purge=purge, requeue=requeue))
+    table = Table("queue", "message id", "type", "reason")
+    for letter in letters:
+        table.add_row(letter.queue, letter.message_id or "-", letter.type or "-", letter.reason)
+    console = Console()
+    console.print(table)
+    action = "removed" if purge else "sent back to their queues" if requeue else "left in place"
+    console.print(f"{len(letters)} dead letters, {action}.")
 
 
 @app.command()
