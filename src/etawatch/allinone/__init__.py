@@ -1,0 +1,1 @@
+"""The whole of etawatch in one process: the embedded demo and the single-server runner."""
