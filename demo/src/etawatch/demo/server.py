@@ -73,6 +73,9 @@ class PortalServer:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.config.host, self.config.port))
+            # Listen now: connections made after the URL is printed, before uvicorn runs, wait
+            # in the backlog instead of being refused.
+            sock.listen(2048)
         except OSError:
             sock.close()
             raise
