@@ -9,7 +9,6 @@ service) over in-memory stores, and FastStream describes them.
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
@@ -19,6 +18,7 @@ from typing import Any
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
+from etawatch.contracts.schemas import render
 from etawatch.ledger.application.service import Ledger
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.ledger.entrypoints import asyncapi as ledger_api
@@ -117,12 +117,12 @@ async def documents() -> dict[str, Document]:
     return {service: describe(service, await build()) for service, build in BROKERS.items()}
 
 
-def render(document: Document) -> str:
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def document_path(service: str, root: Path = DOC_DIR) -> Path:
     return root / f"{service}.json"
+
+
+def _current(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,20 +130,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write the current documents")
     parser.add_argument("--dir", type=Path, default=DOC_DIR)
     args = parser.parse_args(argv)
-    stale = False
-    for service, document in asyncio.run(documents()).items():
-        path = document_path(service, args.dir)
-        text = render(document)
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
+    texts = {
+        document_path(service, args.dir): render(document)
+        for service, document in asyncio.run(documents()).items()
+    }
+    stale = [path for path, text in texts.items() if _current(path) != text]
+    for path in stale:
         if args.write:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path.write_text(texts[path], encoding="utf-8")
             sys.stdout.write(f"wrote {path}\n")
         else:
-            stale = True
             sys.stderr.write(f"{path} is not current; run `make asyncapi`\n")
-    return 1 if stale else 0
+    return 1 if stale and not args.write else 0
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from etawatch.allinone.asyncapi import BROKERS, Document, document_path, documents, main, render
+from etawatch.allinone.asyncapi import BROKERS, Document, document_path, documents, main
 from etawatch.contracts.base import Message
 from etawatch.contracts.messages import ALL_MESSAGES
+from etawatch.contracts.schemas import render
 from etawatch.contracts.topology import EXCHANGES
 
 
