@@ -1,5 +1,5 @@
 # The two commands of the README. Both do all of their own set-up.
-.PHONY: demo test setup lint typecheck schemas docs
+.PHONY: demo test setup lint typecheck schemas asyncapi docs
 
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
@@ -22,6 +22,9 @@ typecheck:
 
 schemas:
 	uv run python -m etawatch.contracts.schemas --write
+
+asyncapi:
+	uv run python -m etawatch.allinone.asyncapi --write
 
 docs:
 	uv run etawatch docs
