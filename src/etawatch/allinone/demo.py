@@ -10,7 +10,6 @@ change nothing.
 import asyncio
 import datetime as dt
 import secrets
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +59,7 @@ class Demo:
         options.data_dir.mkdir(parents=True, exist_ok=True)
         self.state = DemoState.load(self.state_path, items=options.items, seed=options.seed)
         self.verdict = Verdict()
+        self.problems: list[str] = []
 
     async def run(self) -> bool:
         """Run the cycles; True when every checked cycle matched the ground truth."""
@@ -101,7 +101,7 @@ class Demo:
             await self._cycle(number, portal, system, book)
             if self.options.cycles is None or number < self.options.cycles:
                 await asyncio.sleep(self.options.interval_seconds)
-        return self.verdict.ok
+        return self.verdict.ok and not self.problems
 
     async def _place_orders(
         self, portal: PortalServer, system: EmbeddedSystem
@@ -151,7 +151,9 @@ class Demo:
         ledger_events = system.watched.ledger[mark[0] :]
         self.narrator.changes(ledger_events)
         self.narrator.emails(deliveries, str(system.notifier_settings.outbox_dir.resolve()))
-        if outcome.ok:
+        if not outcome.ok:
+            self.problems.append(f"cycle {number}: the scrape failed ({outcome.reason})")
+        else:
             real = [] if first_look else [c.sku for c in made if c.is_real]
             verdict = judge(
                 real,
@@ -176,9 +178,11 @@ class Demo:
         changed = _of(system.watched.ledger[mark[0] :], ETAChanged)
         told = system.watched.notifications[mark[1] :]
         ok = not outcome.ok and not changed and not told
-        self.verdict.add(Verdict(expected=_nothing(), told=_nothing(), emails=len(told)))
         if not ok:
-            self.verdict.told[("<failed run>", f"{len(changed)} changes, {len(told)} emails")] += 1
+            self.problems.append(
+                f"the run against the maintenance page ended as {outcome.reason} with "
+                f"{len(changed)} changes and {len(told)} emails"
+            )
         self.narrator.verdict(
             ok,
             "The failed run changed nothing and told nobody."
@@ -247,7 +251,3 @@ def _of(events: Sequence[Envelope[Message]], kind: type[M]) -> list[M]:
 
 def _changes(events: Sequence[Envelope[Message]]) -> dict[str, ETAChanged]:
     return {e.id: e.data for e in events if isinstance(e.data, ETAChanged)}
-
-
-def _nothing() -> Counter[tuple[str, str]]:
-    return Counter()

@@ -7,7 +7,8 @@ SQLite files in one data folder; emails go to ``.eml`` files unless an SMTP URL 
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+import socket
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,12 +146,26 @@ class EmbeddedSystem:
                 lifespan="off",
             )
             self._server = uvicorn.Server(config)
-            self._server_task = asyncio.create_task(self._server.serve())
+            self._server_task = asyncio.create_task(self._server.serve(sockets=[self._listen()]))
             while not self._server.started:
                 if self._server_task.done():
-                    self._server_task.result()  # raises what stopped it (e.g. port in use)
                     raise RuntimeError("the query API stopped while starting")
                 await asyncio.sleep(0.05)
+
+    def _listen(self) -> socket.socket:
+        """Bind the API's port here, so that a port in use is a clear error, not an exit."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.config.api_host, self.config.api_port))
+            sock.listen(2048)
+        except OSError as exc:
+            sock.close()
+            raise ValueError(
+                f"the query API cannot listen on {self.config.api_host}:{self.config.api_port} "
+                f"({exc.strerror}); choose another port with --api-port"
+            ) from exc
+        return sock
 
     async def stop(self) -> None:
         if self._server is not None and self._server_task is not None:
@@ -180,7 +195,7 @@ class EmbeddedSystem:
         return deliveries
 
 
-def _collector(sink: list[Envelope[Message]]):  # type: ignore[no-untyped-def]
+def _collector(sink: list[Envelope[Message]]) -> Callable[[Envelope[Message]], Awaitable[None]]:
     async def collect(envelope: Envelope[Message]) -> None:
         sink.append(envelope)
 
