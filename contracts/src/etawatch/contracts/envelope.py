@@ -6,6 +6,7 @@ model before validation, so old messages stay readable.
 """
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Callable
@@ -56,6 +57,12 @@ class EnvelopeError(ValueError):
     """A message that cannot be read: the reason says why, for the dead-letter queue."""
 
 
+@functools.cache
+def envelope_of(model: type[Message]) -> type[Envelope[Any]]:
+    """``Envelope[model]``, built once: pydantic's own cache of parametrised classes is weak."""
+    return Envelope[model]  # type: ignore[valid-type]
+
+
 def dataschema_for(model: type[Message]) -> str:
     return f"{SCHEMA_BASE}/{model.TYPE}/v{model.VERSION}.json"
 
@@ -72,7 +79,7 @@ def wrap(
 ) -> Envelope[M]:
     """Put a message in its envelope. Pass a deterministic ``id`` where a fact can be sent twice."""
     model = type(message)
-    return Envelope[model](  # type: ignore[valid-type]
+    return envelope_of(model)(
         id=str(id),
         source=source,
         type=model.ce_type(),
@@ -136,7 +143,7 @@ def open_envelope(body: bytes | str | dict[str, Any]) -> Envelope[Message]:
     current = dict(raw, data=upcast(message_type, version, data), type=model.ce_type())
     current["dataschema"] = dataschema_for(model)
     try:
-        return Envelope[model].model_validate(current)  # type: ignore[valid-type]
+        return envelope_of(model).model_validate(current)
     except ValidationError as exc:
         raise EnvelopeError(f"invalid {ce_type}: {_summary(exc)}") from exc
 
