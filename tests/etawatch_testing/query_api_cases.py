@@ -114,6 +114,27 @@ class QueryApiCases:
             assert response.status_code == 404, path
             assert "NOPE" in response.json()["detail"]
 
+    def test_bad_input_is_a_4xx_with_a_reason_never_a_500(self, world: World) -> None:
+        write, read = Keys.bearer(world.keys.write), Keys.bearer(world.keys.read)
+        client = world.client
+        tried = {  # what was sent: the answer it must get
+            ("POST", "/v1/orders/%0D/close", '{"reason": "cancelled"}'): 422,  # a blank id
+            ("POST", "/v1/orders/A-1/close", '{"reason": "lost"}'): 422,
+            ("POST", "/v1/orders", "{not json"): 422,
+            ("POST", "/v1/orders", '{"shop_order_id": "X", "lines": []}'): 422,
+            ("GET", "/v1/orders/A-1?as_of=2026-11-28T10:00:00", ""): 422,  # no time zone
+            ("GET", "/v1/orders?changed_since=2026-11-28T10:00:00", ""): 422,
+            ("GET", "/v1/orders?limit=0", ""): 422,
+            ("GET", "/v1/changes?after=abc", ""): 422,
+            ("GET", "/v1/runs?cursor=-1", ""): 422,
+            ("GET", "/v1/items/ACME!/S1", ""): 422,
+        }
+        for (method, path, body), expected in tried.items():
+            headers = {**(write if method == "POST" else read), "Content-Type": "application/json"}
+            response = client.request(method, path, content=body or None, headers=headers)
+            assert response.status_code == expected, (method, path, response.text)
+            assert response.json()["detail"], (method, path)
+
     # --- items, changes, runs ---------------------------------------------------------------
 
     def test_an_item_now_and_its_history(self, world: World) -> None:

@@ -34,7 +34,15 @@ from etawatch.runtime.log import get_logger
 log = get_logger(__name__)
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=PROTECTED)
 
-OrderId = Annotated[str, Path(min_length=1, max_length=128, description="The shop's order id.")]
+OrderId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=128,
+        pattern=r"\S",  # not only blanks: the contracts strip them
+        description="The shop's order id.",
+    ),
+]
 AsOf = Annotated[
     dt.datetime | None,
     Query(description="Answer as the ledger knew it at this moment (with a time zone)."),
