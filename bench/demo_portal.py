@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from etawatch.demo.domain.scenario import Scenario
 from etawatch.demo.portal import PortalConfig, PortalServer, RenderMode
 from etawatch.runtime.log import configure_logging
+from etawatch.scraper.adapters.browser import HEADLESS_ARGS
 
 PASSWORD = "bench-password"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -144,16 +145,7 @@ def run(items: int, page_size: int, rounds: int) -> list[Figure]:
         )
 
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = list(HEADLESS_ARGS)  # the scraper's own flags: measure what it runs
 
 
 def browser(items: int, page_size: int, pages: int, rounds: int) -> list[Figure]:
