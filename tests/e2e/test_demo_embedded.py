@@ -10,22 +10,15 @@ import email.policy
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from etawatch_testing.smtp import free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def run_demo(data: Path, cycles: int) -> subprocess.CompletedProcess[str]:
