@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (
+    InvalidSessionIdException,
+    NoSuchWindowException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
 from etawatch.contracts.messages import FailureReason
@@ -27,6 +31,25 @@ POLL_SECONDS = 0.05
 
 
 _REPLACED = "does not belong to the document"
+
+
+# Set on the login page's document before the form is submitted; a document without it is the
+# portal's answer. Element staleness is not used: while the old document is being torn down,
+# ChromeDriver may answer a query on one of its elements with an "unknown error" instead of a
+# stale-element error.
+_MARK_DOCUMENT = "window.__etawatchSubmitted = true;"
+_IS_MARKED = "return window.__etawatchSubmitted === true;"
+_FATAL = (InvalidSessionIdException, NoSuchWindowException)
+
+
+def _document_replaced(driver: WebDriver) -> bool:
+    """True once the browser shows a new document; a query that fails mid-navigation is a no."""
+    try:
+        return driver.execute_script(_IS_MARKED) is not True
+    except _FATAL:
+        raise
+    except WebDriverException:
+        return False
 
 
 class PageKind(StrEnum):
@@ -158,7 +181,7 @@ class LoginPage(PortalPage):
     def log_in(self, credentials: Credentials, timeout: float) -> PageState:
         """Submit the form once; return the page the portal answered with after a success."""
         login = self.profile.login
-        form = self._one(login.form)
+        self._one(login.form)
         username = self._one(login.username_field)
         password = self._one(login.password_field)
         submit = self._one(login.submit)
@@ -166,10 +189,11 @@ class LoginPage(PortalPage):
         username.send_keys(credentials.username)
         password.clear()
         password.send_keys(credentials.password.get_secret_value())
+        self.driver.execute_script(_MARK_DOCUMENT)
         submit.click()
         try:
             WebDriverWait(self.driver, timeout, poll_frequency=POLL_SECONDS).until(
-                ec.staleness_of(form)
+                _document_replaced
             )
         except TimeoutException:
             raise TransientError(
