@@ -5,6 +5,7 @@ the end, so runs never see each other's data. A service that does not answer fai
 a message that says how to start it; nothing is skipped silently.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
@@ -82,7 +84,7 @@ def postgres_database(prefix: str = "etawatch_test") -> Iterator[PostgresDatabas
             conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
 
 
-def _rabbitmqctl(*args: str) -> None:
+def _rabbitmqctl(*args: str) -> str:
     ctl = shutil.which("rabbitmqctl")
     if ctl is None:
         pytest.fail(
@@ -92,6 +94,7 @@ def _rabbitmqctl(*args: str) -> None:
     result = subprocess.run([ctl, *args], capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         pytest.fail(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip()}", pytrace=False)
+    return result.stdout
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,12 @@ class RabbitVhost:
     name: str
     host: str = AMQP_HOST
     port: int = AMQP_PORT
+
+    def consumers(self) -> list[dict[str, Any]]:
+        """The vhost's consumers as RabbitMQ lists them (queue, channel, prefetch, ...)."""
+        out = _rabbitmqctl("list_consumers", "-p", self.name, "--formatter", "json", "--silent")
+        found: list[dict[str, Any]] = json.loads(out or "[]")
+        return found
 
     @property
     def url(self) -> str:

@@ -1,10 +1,19 @@
-"""Batches of broker messages, acknowledged only after their batch is committed.
+"""Batches of broker messages, in delivery order, acknowledged only after their batch is committed.
 
-Messages are collected until ``size`` are held or ``seconds`` have passed since the first, then
-handed to the ledger together. A message that cannot be read goes to the dead-letter queue with
-the reason at once; one the ledger refuses goes there after its batch. When the store cannot be
-reached the batch is kept and retried with a growing pause: its messages stay unacknowledged
-(RabbitMQ keeps them) and nothing else is consumed meanwhile.
+A partition queue is read by one task, in the order RabbitMQ delivered it, into an inbox; the
+batcher takes from the inbox until ``size`` messages are held or ``seconds`` have passed since
+the first, hands them to the ledger together, then acknowledges the whole batch with one
+``multiple`` acknowledgement. While a batch is being committed the reader keeps filling the
+inbox (up to the channel's prefetch), so the broker and the store work at the same time.
+
+Order matters: a run's rows must reach the ledger before the run's outcome. Handlers that the
+broker client calls per message run as concurrent tasks and can reach the application out of
+delivery order, so the ledger reads its queues sequentially instead.
+
+A message that cannot be read goes to the dead-letter queue with the reason at once; one the
+ledger refuses goes there after its batch. When the store cannot be reached the batch is kept
+and retried with a growing pause: its messages stay unacknowledged (RabbitMQ keeps them) and
+nothing else is consumed meanwhile.
 """
 
 import asyncio
@@ -26,7 +35,10 @@ STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, Interfac
 
 
 class Delivery(Protocol):
-    """One delivered message (FastStream's ``RabbitMessage`` is one)."""
+    """One delivered message (FastStream's ``RabbitMessage`` is one).
+
+    ``ack(multiple=True)`` acknowledges it and every earlier delivery of its channel.
+    """
 
     @property
     def body(self) -> bytes: ...
@@ -41,6 +53,8 @@ DeadLetter = Callable[[bytes, str], Awaitable[None]]
 
 
 class Batcher:
+    """Takes deliveries of one channel, in order, from an inbox and handles them in batches."""
+
     def __init__(
         self,
         handle: BatchHandler,
@@ -55,53 +69,60 @@ class Batcher:
         self.size = size
         self.seconds = seconds
         self.max_pause = max_pause
-        self.pending: list[tuple[Delivery, Envelope[Message]]] = []
-        self.first_at = 0.0
-        self.lock = asyncio.Lock()
+        self.inbox: asyncio.Queue[Delivery] = asyncio.Queue()
+        self.busy = asyncio.Lock()
+        """Held while a batch is handled and acknowledged: a clean stop waits for it."""
         self.failures = 0
+        self.batches = 0
 
-    async def add(self, delivery: Delivery) -> None:
-        try:
-            envelope = open_envelope(delivery.body)
-        except EnvelopeError as exc:
-            await self.dead_letter(delivery.body, str(exc))
-            await delivery.ack()
-            return
-        if not self.pending:
-            self.first_at = time.monotonic()
-        self.pending.append((delivery, envelope))
-        if len(self.pending) >= self.size:
-            await self.flush()
-
-    async def flush_due(self, now: float | None = None) -> None:
-        """Flush a partial batch that has waited ``seconds``; the timer loop calls this."""
-        now = time.monotonic() if now is None else now
-        if self.pending and now - self.first_at >= self.seconds:
-            await self.flush()
-
-    async def run_timer(self) -> None:
+    async def run(self) -> None:
         while True:
-            await asyncio.sleep(self.seconds / 2)
-            await self.flush_due()
+            batch = await self.collect()
+            async with self.busy:
+                await self.process(batch)
 
-    async def flush(self) -> None:
-        async with self.lock:
-            batch, self.pending = self.pending, []
-            if not batch:
-                return
+    async def collect(self) -> list[Delivery]:
+        """The next batch: wait for one delivery, then take more until full or out of time."""
+        batch = [await self.inbox.get()]
+        deadline = time.monotonic() + self.seconds
+        while len(batch) < self.size:
+            if not self.inbox.empty():
+                batch.append(self.inbox.get_nowait())
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             try:
-                rejected = await self._handle_until_stored([e for _, e in batch])
-            except Exception:
-                log.exception("batch failed, its messages go back to the queue")
-                for delivery, _ in batch:
-                    await delivery.nack(requeue=True)
-                return
-            refused = {id(r.envelope): r.reason for r in rejected}
-            for delivery, envelope in batch:
-                reason = refused.get(id(envelope))
-                if reason is not None:
-                    await self.dead_letter(delivery.body, reason)
+                batch.append(await asyncio.wait_for(self.inbox.get(), remaining))
+            except TimeoutError:
+                break
+        return batch
+
+    async def process(self, deliveries: Sequence[Delivery]) -> None:
+        """Handle one batch and acknowledge it; on an unexpected error put it back."""
+        readable: list[tuple[Delivery, Envelope[Message]]] = []
+        for delivery in deliveries:
+            try:
+                readable.append((delivery, open_envelope(delivery.body)))
+            except EnvelopeError as exc:
+                await self.dead_letter(delivery.body, str(exc))
                 await delivery.ack()
+        if not readable:
+            return
+        last = readable[-1][0]
+        try:
+            rejected = await self._handle_until_stored([e for _, e in readable])
+        except Exception:
+            log.exception("batch failed, its messages go back to the queue")
+            await last.nack(multiple=True, requeue=True)
+            return
+        refused = {id(r.envelope): r.reason for r in rejected}
+        for delivery, envelope in readable:
+            reason = refused.get(id(envelope))
+            if reason is not None:
+                await self.dead_letter(delivery.body, reason)
+        await last.ack(multiple=True)
+        self.batches += 1
 
     async def _handle_until_stored(self, envelopes: list[Envelope[Message]]) -> list[Rejected]:
         pause = min(0.5, self.max_pause)

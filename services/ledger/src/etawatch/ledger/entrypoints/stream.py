@@ -1,17 +1,22 @@
 """The ledger on RabbitMQ through FastStream: partition consumers, order consumer, relay loop.
 
-Every partition queue (single active consumer, so one replica at a time reads it) feeds a
-``Batcher``; ``ledger.orders`` is handled one message at a time. Acknowledgement is manual and
-comes after the commit; unreadable or refused messages go to the queue's DLQ with the reason.
+Every queue is read by one task, sequentially, in the order RabbitMQ delivers it (FastStream's
+per-message handlers run as concurrent tasks and may reach the application out of order; a run's
+outcome overtaking one of its rows, or a close overtaking its order, would be wrong). Each
+partition queue (single active consumer, so one replica at a time reads it) feeds a ``Batcher``;
+``ledger.orders`` is handled one message at a time. Acknowledgement is manual and comes after the
+commit; unreadable or refused messages go to the queue's DLQ with the reason.
 """
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitBroker
-from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.message import RabbitMessage
 from faststream.rabbit.schemas import Channel
 
 from etawatch.contracts.envelope import EnvelopeError, open_envelope
@@ -43,6 +48,10 @@ class LedgerConsumer:
     options: ConsumerOptions = field(default_factory=ConsumerOptions)
     batchers: dict[int, Batcher] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+    _queues: list[tuple[Any, Callable[[RabbitMessage], Awaitable[None]]]] = field(
+        default_factory=list
+    )
 
     def __post_init__(self) -> None:
         self.bus = RabbitBus(self.broker)
@@ -60,9 +69,18 @@ class LedgerConsumer:
     def _channel(self) -> Channel:
         return Channel(prefetch_count=self.options.prefetch)
 
+    def _subscriber(self, spec: QueueSpec, name: str) -> Any:
+        """A subscriber without a handler: ``_read`` iterates it in delivery order."""
+        return self.broker.subscriber(
+            queue(spec),
+            ack_policy=AckPolicy.MANUAL,
+            channel=self._channel(),
+            no_reply=True,
+            title=f"{spec.name}:_:{name}",
+        )
+
     def _subscribe_partition(self, partition: int) -> None:
         spec = ledger_observation_queue(partition)
-
         batcher = Batcher(
             lambda envelopes: self.ledger.handle_batch(envelopes, partition),
             self._dead_letter(spec),
@@ -71,23 +89,34 @@ class LedgerConsumer:
         )
         self.batchers[partition] = batcher
 
-        @self.broker.subscriber(
-            queue(spec), ack_policy=AckPolicy.MANUAL, channel=self._channel(), no_reply=True
-        )
-        async def on_observation(msg: RabbitMessage) -> None:
-            await batcher.add(msg)
+        async def to_inbox(msg: RabbitMessage) -> None:
+            batcher.inbox.put_nowait(msg)
+
+        self._queues.append((self._subscriber(spec, "OnObservation"), to_inbox))
 
     def _subscribe_orders(self) -> None:
         dead_letter = self._dead_letter(LEDGER_ORDERS)
 
-        @self.broker.subscriber(
-            queue(LEDGER_ORDERS),
-            ack_policy=AckPolicy.MANUAL,
-            channel=self._channel(),
-            no_reply=True,
-        )
         async def on_command(msg: RabbitMessage) -> None:
             await self.handle_command(msg, dead_letter)
+
+        self._queues.append((self._subscriber(LEDGER_ORDERS, "OnCommand"), on_command))
+
+    async def _read(
+        self,
+        subscriber: AsyncIterator[RabbitMessage],
+        take: Callable[[RabbitMessage], Awaitable[None]],
+    ) -> None:
+        """Hand each delivery of one queue to ``take``, one after the other, in order."""
+        while True:
+            try:
+                async for msg in subscriber:
+                    await take(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("reading a queue failed, reading it again", error=repr(exc))
+                await asyncio.sleep(1.0)
 
     async def handle_command(self, delivery: Delivery, dead_letter: DeadLetter) -> None:
         try:
@@ -114,9 +143,14 @@ class LedgerConsumer:
     async def start(self) -> None:
         await self.ledger.start()
         await self.broker.connect()
-        await declare_topology(self.broker, self.specs())
+        # The subscribers declare their queues first, each on a channel of its own (with its
+        # prefetch); the topology's bindings and DLQs then go onto those same queue objects.
+        # Declared the other way round, every queue would be consumed on the broker's shared
+        # default channel. Nothing is consumed before the readers below start.
         await self.broker.start()
-        self.tasks = [asyncio.create_task(b.run_timer()) for b in self.batchers.values()]
+        await declare_topology(self.broker, self.specs())
+        self.readers = [asyncio.create_task(self._read(sub, take)) for sub, take in self._queues]
+        self.tasks = [asyncio.create_task(b.run()) for b in self.batchers.values()]
         if self.options.relay:
             self.tasks.append(asyncio.create_task(self.relay_loop()))
 
@@ -137,9 +171,23 @@ class LedgerConsumer:
                 await asyncio.sleep(pause)
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Stop reading, let the batches being committed finish and be acknowledged, then close.
+
+        What was read but not handled stays unacknowledged: RabbitMQ gives it to the next
+        consumer of the queue.
+        """
+        await _cancel(self.readers)
+        for batcher in self.batchers.values():
+            await batcher.busy.acquire()  # the batch in hand is committed and acknowledged
+        await _cancel(self.tasks)
+        for batcher in self.batchers.values():
+            batcher.busy.release()
         await self.broker.stop()
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
