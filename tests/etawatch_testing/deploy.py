@@ -25,6 +25,12 @@ import typer
 import yaml
 from pydantic import SecretStr
 
+from etawatch.runtime.health_http import (
+    LIVENESS_PATH,
+    METRICS_PATH,
+    READINESS_PATH,
+    serving_probes,
+)
 from etawatch.runtime.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -362,14 +368,25 @@ def string_constants(directory: Path) -> set[str]:
     return found
 
 
-def serves_prometheus_exposition(directory: Path) -> bool:
-    """Whether the sources start prometheus_client's own HTTP server (``start_http_server``),
-    which answers ``/metrics``: the endpoint a service without HTTP routes can be probed on."""
+def calls(directory: Path, function: str) -> bool:
+    """Whether the Python sources under ``directory`` call a function of that name."""
     for path in directory.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if name == "start_http_server":
+                if name == function:
                     return True
     return False
+
+
+def served_paths(directory: Path) -> set[str]:
+    """Paths answered by a shared server the sources start: prometheus_client's own
+    (``start_http_server``: ``/metrics``), or the runtime's probe server (``serving_probes``:
+    ``/metrics``, ``/healthz`` and ``/readyz``)."""
+    paths = set()
+    if calls(directory, "start_http_server"):
+        paths.add("/metrics")
+    if calls(directory, serving_probes.__name__):
+        paths |= {METRICS_PATH, LIVENESS_PATH, READINESS_PATH}
+    return paths

@@ -80,8 +80,13 @@ def postgres_database(prefix: str = "etawatch_test") -> Iterator[PostgresDatabas
     try:
         yield db
     finally:
-        with _admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+        drop_database(db)
+
+
+def drop_database(db: PostgresDatabase) -> None:
+    """Drop the database now, ending every session connected to it (a database that is gone)."""
+    with _admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
 
 
 def _rabbitmqctl(*args: str) -> str:

@@ -26,12 +26,15 @@ from etawatch_testing.deploy import (
     required_in_production,
     resolved_env,
     secret_env_names,
-    serves_prometheus_exposition,
+    served_paths,
     settings_class,
     string_constants,
     until_built,
     workload,
 )
+
+from etawatch.runtime.health import LOOP_GRACE
+from etawatch.runtime.settings import ProbedServiceSettings
 
 
 def cases(*, strict: bool, services: tuple[Service, ...] = SERVICES) -> list[Any]:
@@ -140,15 +143,35 @@ def test_probes_use_declared_ports(overlay: str, service: Service) -> None:
 )
 def test_probe_paths_are_served_by_the_service(overlay: str, service: Service) -> None:
     """Each probed path is written in the service's code (a route or a constant), or is
-    ``/metrics`` of prometheus_client's own server when the service starts one."""
+    served by the shared server the service starts (prometheus_client's, or the probes')."""
     spec = service_container(overlay, service)
-    literals = string_constants(service.source)
-    if serves_prometheus_exposition(service.source):
-        literals.add("/metrics")
+    literals = string_constants(service.source) | served_paths(service.source)
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         if probe in spec:
             path = spec[probe]["httpGet"]["path"]
             assert path in literals, f"{service.name} serves no {path} ({probe})"
+
+
+PROBED = tuple(s for s in SERVICES if issubclass(settings_class(s), ProbedServiceSettings))
+"""Consumers whose metrics port answers the runtime's probes."""
+
+
+def test_the_consumers_answer_the_runtime_probes() -> None:
+    assert {s.name for s in PROBED} == {"ledger", "notifier"}
+
+
+@pytest.mark.parametrize(("overlay", "service"), cases(strict=True, services=PROBED))
+def test_readiness_answers_within_the_probe_timeout(
+    overlay: str, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/readyz`` takes at most its checks' timeout plus ``LOOP_GRACE``; the kubelet must wait
+    longer, or a slow database reads as a probe timeout instead of a body naming it."""
+    spec = service_container(overlay, service)
+    env = resolved_env(render(overlay), spec)
+    settings = load_settings(settings_class(service), env, monkeypatch)
+    assert isinstance(settings, ProbedServiceSettings)
+    longest = settings.readiness_timeout_seconds + LOOP_GRACE
+    assert spec["readinessProbe"]["timeoutSeconds"] > longest
 
 
 @pytest.mark.parametrize(("overlay", "service"), cases(strict=True))

@@ -118,6 +118,12 @@ def test_long_running_service_has_probes_pdb_and_service(overlay: str, service: 
     (container,) = pod_spec(deployment)["containers"]
     for probe in ("livenessProbe", "readinessProbe"):
         assert "httpGet" in container.get(probe, {}), f"{service.name} has no HTTP {probe}"
+    # Liveness asks only whether the process runs; readiness whether its dependencies answer.
+    # /metrics answers either way, so it is neither.
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    startup = container.get("startupProbe")
+    assert startup is None or startup["httpGet"]["path"] == "/healthz", "startup is liveness"
     labels = pod_labels(deployment)
     assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
     pdb = find(resources, "PodDisruptionBudget", service.workload)

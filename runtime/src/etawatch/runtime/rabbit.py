@@ -18,6 +18,7 @@ from etawatch.contracts.topology import (
     EXCHANGES,
     QueueSpec,
 )
+from etawatch.runtime.health import Check
 
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -89,6 +90,16 @@ class RabbitBus:
             headers={**(headers or {}), ERROR_HEADER: reason[:4000]},
             content_type=CONTENT_TYPE,
         )
+
+
+def broker_check(broker: RabbitBroker, wait: float = 1.0) -> Check:
+    """Readiness of a consumer: its connection to RabbitMQ is up (it reconnects by itself)."""
+
+    async def check() -> None:
+        if not await broker.ping(timeout=wait):
+            raise ConnectionError("RabbitMQ does not answer")
+
+    return check
 
 
 def exchange_for(name: str) -> RabbitExchange:

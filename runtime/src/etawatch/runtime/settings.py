@@ -68,3 +68,18 @@ class ServiceSettings(BaseSettings):
             key: ("**********" if isinstance(value, SecretStr) else value)
             for key, value in self.__dict__.items()
         }
+
+
+class ProbedServiceSettings(ServiceSettings):
+    """A long-running consumer whose metrics port also answers ``/healthz`` and ``/readyz``."""
+
+    liveness_stale_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="`/healthz` fails when the service's event loop has not run for this long.",
+    )
+    readiness_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long `/readyz` waits for the broker and the database to answer.",
+    )

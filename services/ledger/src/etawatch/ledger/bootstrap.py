@@ -6,6 +6,8 @@ from etawatch.ledger.application.service import Ledger, LedgerOptions
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.ledger.config import LedgerSettings
 from etawatch.ledger.entrypoints.stream import ConsumerOptions, LedgerConsumer
+from etawatch.runtime.health import Check, blocking_check
+from etawatch.runtime.rabbit import broker_check
 
 
 def build_store(settings: LedgerSettings) -> LedgerStore:
@@ -40,3 +42,11 @@ def build_consumer(settings: LedgerSettings, ledger: Ledger | None = None) -> Le
         relay_interval=settings.relay_interval_seconds,
     )
     return LedgerConsumer(ledger or build_ledger(settings), broker, options)
+
+
+def readiness_checks(consumer: LedgerConsumer) -> dict[str, Check]:
+    """What ``/readyz`` asks: the broker connection, and the event store (its newest id)."""
+    return {
+        "broker": broker_check(consumer.broker),
+        "store": blocking_check(consumer.ledger.store.process_recorder.max_notification_id),
+    }

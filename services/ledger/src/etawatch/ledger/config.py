@@ -7,10 +7,10 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr
 
 from etawatch.contracts.topology import OBSERVATION_PARTITIONS
-from etawatch.runtime.settings import ServiceSettings
+from etawatch.runtime.settings import ProbedServiceSettings
 
 
-class LedgerSettings(ServiceSettings):
+class LedgerSettings(ProbedServiceSettings):
     amqp_url: SecretStr = Field(
         default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
         description="RabbitMQ URL the ledger consumes from and relays to.",
@@ -23,7 +23,9 @@ class LedgerSettings(ServiceSettings):
         ),
     )
     data_dir: Path = Field(default=Path("var"), description="Folder for local files.")
-    metrics_port: int = Field(default=9102, description="Port of the Prometheus metrics endpoint.")
+    metrics_port: int = Field(
+        default=9102, description="Port of /metrics and of the probes /healthz and /readyz."
+    )
     partitions: int = Field(
         default=OBSERVATION_PARTITIONS, ge=1, description="Observation partition queues consumed."
     )

@@ -8,10 +8,10 @@ from pydantic import EmailStr, Field, SecretStr, model_validator
 
 from etawatch.notifier.domain.policy import NotificationPolicy
 from etawatch.notifier.rendering.compose import ShopProfile
-from etawatch.runtime.settings import ServiceSettings
+from etawatch.runtime.settings import ProbedServiceSettings
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(ProbedServiceSettings):
     amqp_url: SecretStr = Field(
         SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
         description="RabbitMQ URL (distributed mode).",
@@ -90,7 +90,9 @@ class NotifierSettings(ServiceSettings):
         gt=0,
         description="How long a message being sent is reserved; after a crash it is resent then.",
     )
-    metrics_port: int = Field(9103, description="Port of the Prometheus metrics endpoint.")
+    metrics_port: int = Field(
+        9103, description="Port of /metrics and of the probes /healthz and /readyz."
+    )
 
     @model_validator(mode="after")
     def _cancel_template_is_usable(self) -> Self:

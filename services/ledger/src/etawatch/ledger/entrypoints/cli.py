@@ -4,7 +4,6 @@ import asyncio
 import signal
 
 import typer
-from prometheus_client import start_http_server
 from rich.console import Console
 from rich.table import Table
 
@@ -15,33 +14,42 @@ from etawatch.ledger.application.history import (
     suppliers_of,
 )
 from etawatch.ledger.application.store import LedgerStore
-from etawatch.ledger.bootstrap import build_consumer
+from etawatch.ledger.bootstrap import build_consumer, readiness_checks
 from etawatch.ledger.config import LedgerSettings
 from etawatch.runtime.cli import service_app, start_logging
+from etawatch.runtime.health import ServiceHealth
+from etawatch.runtime.health_http import serving_probes
 
 app = service_app("etawatch-ledger", __doc__, LedgerSettings)
 
 
 @app.command()
 def run() -> None:
-    """Consume observations and order commands, and relay stored events (until stopped)."""
+    """Consume observations and order commands, and relay stored events (until stopped).
+
+    The metrics port also answers the probes: ``/healthz`` and ``/readyz``.
+    """
     settings = LedgerSettings()
     start_logging(settings)
-    start_http_server(settings.metrics_port)
-    asyncio.run(_run(settings))
+    health = ServiceHealth.for_settings(settings)
+    with serving_probes(health, settings.metrics_port):
+        asyncio.run(_run(settings, health))
 
 
-async def _run(settings: LedgerSettings) -> None:
+async def _run(settings: LedgerSettings, health: ServiceHealth) -> None:
     consumer = build_consumer(settings)
+    health.checks.update(readiness_checks(consumer))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await consumer.start()
-    try:
-        await stop.wait()
-    finally:
-        await consumer.stop()
+    async with health.watching():
+        await consumer.start()
+        health.mark_started()
+        try:
+            await stop.wait()
+        finally:
+            await consumer.stop()
 
 
 @app.command()

@@ -10,35 +10,51 @@ from typing import Annotated
 
 import typer
 from faststream.rabbit import RabbitBroker
-from prometheus_client import start_http_server
 from rich.console import Console
 
 from etawatch.contracts.ids import notification_id
 from etawatch.contracts.messages import ChangeKind
-from etawatch.notifier.bootstrap import build_notifier
+from etawatch.notifier.bootstrap import build_notifier, build_store
 from etawatch.notifier.config import NotifierSettings
 from etawatch.notifier.entrypoints.stream import create_app
+from etawatch.notifier.metrics import NotifierMetrics
 from etawatch.notifier.rendering.compose import EmailComposer
 from etawatch.notifier.rendering.samples import sample_digest
 from etawatch.runtime.cli import service_app, start_logging
-from etawatch.runtime.rabbit import RabbitBus
+from etawatch.runtime.health import ServiceHealth
+from etawatch.runtime.health_http import serving_probes
+from etawatch.runtime.rabbit import RabbitBus, broker_check
 
 app = service_app("etawatch-notifier", __doc__, NotifierSettings)
 
 
 @app.command()
 def run() -> None:
-    """Consume changes from RabbitMQ, send what is due, publish each outcome."""
+    """Consume changes from RabbitMQ, send what is due, publish each outcome.
+
+    The metrics port also answers the probes: ``/healthz`` and ``/readyz``.
+    """
     settings = NotifierSettings()
     start_logging(settings)
-    asyncio.run(_run(settings))
+    health = ServiceHealth.for_settings(settings)
+    metrics = NotifierMetrics()
+    with serving_probes(health, settings.metrics_port, registry=metrics.registry):
+        asyncio.run(_run(settings, health, metrics))
 
 
-async def _run(settings: NotifierSettings) -> None:
+async def _run(settings: NotifierSettings, health: ServiceHealth, metrics: NotifierMetrics) -> None:
     broker = RabbitBroker(settings.amqp_url.get_secret_value())
-    service = await build_notifier(settings, RabbitBus(broker))
-    start_http_server(settings.metrics_port, registry=service.metrics.registry)
-    await create_app(broker, service, settings.flush_interval_seconds).run()
+    store = await build_store(settings)
+    service = await build_notifier(settings, RabbitBus(broker), store=store, metrics=metrics)
+    health.checks.update(broker=broker_check(broker), store=store.ping)
+    app = create_app(broker, service, settings.flush_interval_seconds)
+
+    @app.after_startup
+    async def consuming() -> None:
+        health.mark_started()
+
+    async with health.watching():
+        await app.run()
 
 
 @app.command()

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 import psycopg
 
 Row = tuple[Any, ...]
+PING_CONNECT_TIMEOUT = 5
+"""Seconds a ping's own connection may take; the probe itself gives up sooner."""
 
 
 class Transaction(Protocol):
@@ -28,6 +30,9 @@ class Database(Protocol):
     blob_type: str
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query; raise when it does not."""
 
     async def close(self) -> None: ...
 
@@ -71,6 +76,9 @@ class SqliteDatabase:
                 raise
             self._conn.execute("COMMIT")
 
+    async def ping(self) -> None:
+        self._conn.execute("SELECT 1").fetchall()
+
     async def close(self) -> None:
         self._conn.close()
 
@@ -109,6 +117,15 @@ class PostgresDatabase:
             conn = await self._connection()
             async with conn.transaction():
                 yield _PostgresTransaction(conn)
+
+    async def ping(self) -> None:
+        """On a connection of its own: the service's connection is never interrupted by a
+        ping that times out, nor does the ping wait behind the service's transactions."""
+        conn = await psycopg.AsyncConnection.connect(
+            self._url, autocommit=True, connect_timeout=PING_CONNECT_TIMEOUT
+        )
+        async with conn:
+            await conn.execute("SELECT 1")
 
     async def close(self) -> None:
         if self._conn is not None:

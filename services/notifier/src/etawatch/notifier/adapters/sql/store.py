@@ -139,6 +139,10 @@ class SqlNotifierStore:
                 if statement.strip():
                     await tx.execute(statement)
 
+    async def ping(self) -> None:
+        """Readiness: the send log's database answers."""
+        await self.db.ping()
+
     async def close(self) -> None:
         await self.db.close()
 
