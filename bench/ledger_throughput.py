@@ -4,7 +4,9 @@ One run measures, on the same generated data (``--items`` known items, ``--runs`
 runs, ``--changing`` percent of the items moving their ETA in each run after the first):
 
 - ceiling: a FastStream consumer per partition queue that only decodes and acks (same quorum
-  queues with single active consumer, same prefetch);
+  queues with single active consumer, same prefetch), one handler call and one ack per message;
+- ceiling read as the ledger reads: the ledger's own consumer (one reader per queue in delivery
+  order, batches, one ``multiple`` ack per batch) over a ledger that stores nothing;
 - naive: per observation load the aggregate, compare, save if changed, ack (on a sample);
 - ledger over RabbitMQ: the real ``LedgerConsumer`` (batches, one atomic save, acks after);
 - ledger alone: the same batches handed straight to ``Ledger.handle_batch`` (no broker);
@@ -27,7 +29,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from etawatch_testing.infra import postgres_database, rabbit_vhost
 
-from etawatch.contracts.envelope import dataschema_for, open_envelope
+from etawatch.contracts.base import Message
+from etawatch.contracts.envelope import Envelope, dataschema_for, open_envelope
 from etawatch.contracts.eta import parse_eta
 from etawatch.contracts.ids import item_id, observation_id, run_event_id
 from etawatch.contracts.messages import (
@@ -58,7 +61,7 @@ from etawatch.contracts.topology import (
     ledger_queues,
     partition_of,
 )
-from etawatch.ledger.application.service import Ledger, LedgerOptions
+from etawatch.ledger.application.service import Ledger, LedgerOptions, Rejected
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.ledger.domain.index import LedgerIndex
 from etawatch.ledger.domain.item import SupplierItem
@@ -257,6 +260,39 @@ async def ceiling(url: str, run: Run, prefetch: int) -> tuple[int, float]:
     return len(run.etas), elapsed
 
 
+class DecodeOnlyLedger(Ledger):
+    """Counts the batches the consumer hands it and stores nothing: the reading path alone."""
+
+    def __init__(self) -> None:
+        super().__init__(LedgerStore(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
+        self.seen = 0
+
+    async def start(self) -> int:
+        return 0
+
+    async def handle_batch(
+        self,
+        envelopes: Sequence[Envelope[Message]],
+        partition: int = 0,  # noqa: ARG002 - the consumer's call, nothing stored per partition
+    ) -> list[Rejected]:
+        self.seen += len(envelopes)
+        return []
+
+
+async def ceiling_same_reading(url: str, run: Run, prefetch: int, batch: int) -> float:
+    """Decode and ack only, read the ledger's way: one reader per queue, one ack per batch."""
+    expected = await publish(url, run) + 2 * (OBSERVATION_PARTITIONS - 1)
+    null = DecodeOnlyLedger()
+    options = ConsumerOptions(batch_size=batch, batch_seconds=0.2, prefetch=prefetch, relay=False)
+    consumer = LedgerConsumer(null, RabbitBroker(url, logger=None), options)
+    started = time.perf_counter()
+    await consumer.start()
+    await wait_for(lambda: null.seen >= expected, 3600)
+    elapsed = time.perf_counter() - started
+    await consumer.stop()
+    return len(run.etas) / elapsed
+
+
 async def naive(
     url: str, env: dict[str, str], first: Run, second: Run, sample: int, prefetch: int
 ) -> float:
@@ -443,6 +479,9 @@ async def main(args: argparse.Namespace) -> None:
             _, elapsed = await ceiling(vhost.url, all_runs[0], args.prefetch)
             results[f"ceiling_{store_name}"] = args.items / elapsed
             print(f"  ceiling (decode + ack): {args.items / elapsed:,.0f} obs/s", flush=True)
+            same = await ceiling_same_reading(vhost.url, all_runs[0], args.prefetch, args.batch)
+            results[f"ceiling_same_{store_name}"] = same
+            print(f"  ceiling, the ledger's reading (decode + batch ack): {same:,.0f} obs/s")
             n_rabbit = args.runs if store_name == "postgres" else min(args.sqlite_runs, args.runs)
             over = await ledger_over_rabbit(
                 vhost.url, db_env("rabbit"), all_runs[:n_rabbit], args.batch, args.prefetch
@@ -479,13 +518,18 @@ def report(args: argparse.Namespace, r: dict[str, Any], mem: dict[int, float]) -
     print("\n== results ==")
     for store in args.stores:
         over, own, naive_rate = r[f"rabbit_{store}"], r[f"alone_{store}"], r[f"naive_{store}"]
-        ceiling_rate = r[f"ceiling_{store}"]
+        ceiling_rate, same_rate = r[f"ceiling_{store}"], r[f"ceiling_same_{store}"]
         print(f"-- {store}")
         print(f"ceiling (FastStream decode + ack)       {ceiling_rate:>10,.0f} obs/s")
+        print(
+            f"ceiling, read as the ledger reads       {same_rate:>10,.0f} obs/s"
+            "  (one reader per queue, decode, one ack per batch)"
+        )
         print(f"naive (load, compare, save, ack)       {naive_rate:>10,.0f} obs/s")
         print(
             f"ledger over RabbitMQ                   {over['obs_per_s']:>10,.0f} obs/s"
             f"  = {over['obs_per_s'] / ceiling_rate:.0%} of ceiling,"
+            f" {over['obs_per_s'] / same_rate:.0%} of the same-reading ceiling,"
             f" {over['obs_per_s'] / naive_rate:.1f}x naive,"
             f" {over['events_per_s']:,.0f} events/s ({over['events']:,.0f} events),"
             f" RSS {over['rss_mib']:.0f} MiB; later runs {over['later_runs_obs_per_s']:,.0f} obs/s"
