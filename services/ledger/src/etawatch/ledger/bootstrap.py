@@ -2,6 +2,7 @@
 
 from faststream.rabbit import RabbitBroker
 
+from etawatch.ledger.adapters.advisory_lease import relay_lease
 from etawatch.ledger.application.service import Ledger, LedgerOptions
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.ledger.config import LedgerSettings
@@ -29,7 +30,8 @@ def ledger_options(settings: LedgerSettings) -> LedgerOptions:
 
 def build_ledger(settings: LedgerSettings, store: LedgerStore | None = None) -> Ledger:
     """The embedded-mode object: wire it with ``ledger.wire(bus)`` and drive ``relay_once``."""
-    return Ledger(store or build_store(settings), ledger_options(settings))
+    store = store or build_store(settings)
+    return Ledger(store, ledger_options(settings), relay_lease(store))
 
 
 def build_consumer(settings: LedgerSettings, ledger: Ledger | None = None) -> LedgerConsumer:

@@ -2,7 +2,8 @@
 
 - ``handle_batch(envelopes, partition)``: observations and run events of one partition queue.
 - ``handle_command(envelope)``: ``OrderPlaced``/``OrderClosed`` and the notifier's feedback.
-- ``relay_once(bus)``: publish the stored events other services need; returns how many.
+- ``relay_once(bus)``: publish the stored events other services need; returns how many. Only
+  while the relay lease is held (``application/lease.py``): one replica relays at a time.
 
 Store work is blocking (eventsourcing), so it runs in a worker thread, one unit of work at a
 time per process. Each unit of work is planned against the in-memory index, saved in one atomic
@@ -35,6 +36,7 @@ from etawatch.ledger.application import relay
 from etawatch.ledger.application.commands import CommandRefusedError, apply_command
 from etawatch.ledger.application.compare import RunRules, compare_run
 from etawatch.ledger.application.health import record_outcome
+from etawatch.ledger.application.lease import RelayLease, SoleRelay
 from etawatch.ledger.application.staging import Staging
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.ledger.application.work import Work
@@ -79,13 +81,22 @@ class Stats:
     runs_not_compared: int = 0
     late_rows: int = 0
     relayed: int = 0
+    relay_leader: bool = False
     rejected: list[str] = field(default_factory=list)
 
 
 class Ledger:
-    def __init__(self, store: LedgerStore, options: LedgerOptions | None = None) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        options: LedgerOptions | None = None,
+        lease: RelayLease | None = None,
+    ) -> None:
+        """``lease`` decides which replica relays; ``bootstrap.build_ledger`` picks it for the
+        store. Without one, this ledger relays as if it were the only one."""
         self.store = store
         self.options = options or LedgerOptions()
+        self.lease: RelayLease = lease or SoleRelay()
         self.index = LedgerIndex(self.options.partitions)
         self.staging = {
             p: Staging(self.options.max_staged_runs, self.options.max_staged_rows)
@@ -235,7 +246,12 @@ class Ledger:
     # --- relay --------------------------------------------------------------------------------
 
     async def relay_once(self, bus: MessageBus) -> int:
-        """Publish the next stored events other services need; return how many."""
+        """Publish the next stored events other services need; return how many.
+
+        Nothing (0) while another replica holds the relay lease.
+        """
+        if not self._lead(await asyncio.to_thread(self.lease.held)):
+            return 0
         batch = await asyncio.to_thread(relay.pending, self.store, self.options.relay_batch)
         for item in batch:
             await bus.publish(item.envelope, exchange=relay.EXCHANGE, routing_key=item.routing_key)
@@ -244,6 +260,18 @@ class Ledger:
         self.stats.relayed += len(batch)
         metrics.RELAYED.inc(len(batch))
         return len(batch)
+
+    def _lead(self, held: bool) -> bool:
+        if held != self.stats.relay_leader:
+            log.info("relay leadership taken" if held else "relay leadership lost")
+            self.stats.relay_leader = held
+        metrics.RELAY_LEADER.set(held)
+        return held
+
+    async def release_relay(self) -> None:
+        """Give the relay lease up (at shutdown): another replica takes over at once."""
+        await asyncio.to_thread(self.lease.release)
+        self._lead(False)
 
     # --- embedded mode ----------------------------------------------------------------------
 

@@ -180,6 +180,7 @@ class LedgerConsumer:
         for batcher in self.batchers.values():
             await batcher.busy.acquire()  # the batch in hand is committed and acknowledged
         await _cancel(self.tasks)
+        await self.ledger.release_relay()
         for batcher in self.batchers.values():
             batcher.busy.release()
         await self.broker.stop()
