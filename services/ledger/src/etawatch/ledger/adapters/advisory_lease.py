@@ -59,13 +59,14 @@ class AdvisoryLease:
 
     def held(self) -> bool:
         with self._lock:
-            if self._released:
-                return False
-            try:
-                self._holding = self._ask()
-            except psycopg.Error as exc:
-                if self._holding:
-                    log.warning("relay lease session lost", error=repr(exc))
+            if not self._released:
+                try:
+                    self._holding = self._ask()
+                except psycopg.Error as exc:
+                    if self._holding:
+                        log.warning("relay lease session lost", error=repr(exc))
+                    self._drop()
+            if self._released:  # released while this call was connecting
                 self._drop()
             return self._holding
 
@@ -86,10 +87,17 @@ class AdvisoryLease:
             conn.close()
 
     def release(self) -> None:
-        """Close the session: the server drops the lock with it."""
-        with self._lock:
-            self._released = True
-            self._drop()
+        """Close the session: the server drops the lock with it.
+
+        Does not wait for a ``held()`` that is still connecting (shutdown must not hang on an
+        unreachable database): that call closes the session itself when it returns.
+        """
+        self._released = True
+        if self._lock.acquire(timeout=1.0):
+            try:
+                self._drop()
+            finally:
+                self._lock.release()
 
 
 def connector(datastore: PostgresDatastore) -> Connect:
