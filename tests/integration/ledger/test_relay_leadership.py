@@ -89,14 +89,20 @@ def stored_ids(reader: LedgerStore) -> set[str]:
     }
 
 
-async def test_one_replica_relays_and_the_other_takes_over_what_is_left(
-    stack: Stack, reader: LedgerStore
-) -> None:
+async def two_replicas(stack: Stack) -> tuple[LedgerConsumer, LedgerConsumer]:
+    """Two replicas, the relay leader first, and an order that holds every item."""
     replicas = [await stack.replica(), await stack.replica()]
     await eventually(lambda: len(leaders(replicas)) == 1, "one relay leader")
     (leader,) = leaders(replicas)
     (follower,) = [r for r in replicas if r is not leader]
     await publish_command(stack.bus, placed("A-1", SKUS))
+    return leader, follower
+
+
+async def test_one_replica_relays_and_the_other_takes_over_what_is_left(
+    stack: Stack, reader: LedgerStore
+) -> None:
+    leader, follower = await two_replicas(stack)
     for run in range(3):
         await change_run(stack, reader, run)
     changes = len(SKUS) * 2
@@ -129,12 +135,9 @@ async def test_one_replica_relays_and_the_other_takes_over_what_is_left(
 async def test_a_killed_lock_session_moves_the_lease_and_loses_nothing(
     stack: Stack, reader: LedgerStore
 ) -> None:
-    replicas = [await stack.replica(), await stack.replica()]
-    await eventually(lambda: len(leaders(replicas)) == 1, "one relay leader")
-    (leader,) = leaders(replicas)
-    killed = lease_of(leader).backend_pid
+    replicas = list(await two_replicas(stack))
+    killed = lease_of(replicas[0]).backend_pid
     assert killed is not None
-    await publish_command(stack.bus, placed("A-1", SKUS))
     await change_run(stack, reader, 0)
     await change_run(stack, reader, 1)
 
