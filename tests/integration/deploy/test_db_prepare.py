@@ -258,11 +258,13 @@ def url(db: PostgresDatabase, role: str) -> str:
 @until_built(next(s for s in SERVICES if s.name == "query-api"), strict=True)
 @until_built(next(s for s in SERVICES if s.name == "ledger"), strict=True)
 def test_the_services_own_stores_run_on_the_prepared_database(prepared: Prepared) -> None:
-    """The ledger's event store (eventsourcing) creates its tables as the ledger's role, the
-    query API reads it through the read-only role and keeps its views as its own role."""
+    """The ledger's event store (eventsourcing) creates its tables as the ledger's role and
+    takes the relay lease (an advisory lock), the query API reads it through the read-only role
+    and keeps its views as its own role."""
     aggregate = importlib.import_module("eventsourcing.domain").Aggregate
     ledger_config = importlib.import_module("etawatch.ledger.config")
     ledger_store = importlib.import_module("etawatch.ledger.application.store")
+    advisory_lease = importlib.import_module("etawatch.ledger.adapters.advisory_lease")
     query_config = importlib.import_module("etawatch.query_api.config")
     ledger_events = importlib.import_module("etawatch.query_api.adapters.ledger_events")
     query_bootstrap = importlib.import_module("etawatch.query_api.bootstrap")
@@ -270,6 +272,9 @@ def test_the_services_own_stores_run_on_the_prepared_database(prepared: Prepared
 
     store = ledger_store.LedgerStore(env=ledger_config.event_store_env(url(db, roles.ledger)))
     store.save(aggregate())
+    lease = advisory_lease.relay_lease(store)
+    assert lease.held(), "the ledger's role takes the relay lease"
+    lease.release()
     settings = query_config.QueryApiSettings(
         database_url=url(db, roles.reader), views_url=url(db, roles.query)
     )
