@@ -9,7 +9,7 @@
    library (``select_notifications`` + ``mapper.to_domain_event``) and a plain sequential read
    of the events table.
 
-    uv run python bench/query_api_load.py [--orders 100000] [--seconds 10]
+    uv run python bench/query_api_load.py [--orders 100000] [--seconds 10] [--no-http]
 """
 
 import argparse
@@ -288,6 +288,9 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=2_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--no-http", action="store_true", help="Measure the rebuild only (quicker iterations)."
+    )
     parser.add_argument("--serve", nargs=2, metavar=("FOLDER", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -330,6 +333,9 @@ def main() -> None:
         from etawatch.query_api.application.auth import create_key  # noqa: PLC0415
         from etawatch.query_api.domain.keys import Scope  # noqa: PLC0415
 
+        if args.no_http:
+            api.close()
+            return
         token = create_key(api.keys, {Scope.READ}, "bench")
         api.close()
         port = free_port()

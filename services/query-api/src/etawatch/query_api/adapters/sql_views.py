@@ -17,28 +17,11 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from etawatch.query_api.application.ports import PositionTaken
-from etawatch.query_api.domain.rows import Key, Row, Table
+from etawatch.query_api.domain.rows import Key, Params, Row, Statement, Table, ddl
 
 
 def dumps(doc: Any) -> str:
     return orjson.dumps(doc).decode()
-
-
-def ddl(table: Table, *, indexes: bool = True) -> list[str]:
-    columns = [
-        f"{c} {'BIGINT' if c in table.ints else 'TEXT'}" + (" NOT NULL" if c in table.key else "")
-        for c in (*table.key, *table.columns)
-    ]
-    if table.doc:
-        columns.append("doc TEXT NOT NULL")
-    statements = [
-        f"CREATE TABLE IF NOT EXISTS {table.name} "
-        f"({', '.join(columns)}, PRIMARY KEY ({', '.join(table.key)}))"
-    ]
-    for index in table.indexes if indexes else ():
-        name = f"ix_{table.name}_{'_'.join(index)}"
-        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
-    return statements
 
 
 class SqlViewStore:
@@ -68,7 +51,7 @@ class SqlViewStore:
 
     @contextmanager
     def session(self) -> Iterator[None]:
-        """Serve every ``load`` and ``keys_where`` of one batch from one read transaction.
+        """Serve every ``load`` of one batch from one read transaction.
 
         SQLite only: there it saves a pool round per lookup. PostgreSQL ends transactions left
         idle (the library's ``idle_in_transaction_session_timeout``), so it reads as it goes.
@@ -94,17 +77,14 @@ class SqlViewStore:
     def tracking_name(self, projection: str) -> str:
         return f"{self.tracking_prefix}.{projection}"
 
-    def _statement(self, kind: str, table: Table, columns: tuple[str, ...] = ()) -> str:
-        cached = self._sql.get((kind, table.name + "|" + ",".join(columns)))
+    def _statement(self, kind: str, table: Table) -> str:
+        cached = self._sql.get((kind, table.name))
         if cached is not None:
             return cached
         ph = self.ph
         if kind == "load":
             where = " AND ".join(f"{c} = {ph}" for c in table.key)
             sql = f"SELECT {', '.join(table.all_columns)} FROM {table.name} WHERE {where}"
-        elif kind == "keys":
-            where = " AND ".join(f"{c} = {ph}" for c in columns)
-            sql = f"SELECT {', '.join(table.key)} FROM {table.name} WHERE {where}"
         else:
             cols = table.all_columns
             rest = [c for c in cols if c not in table.key]
@@ -118,7 +98,16 @@ class SqlViewStore:
                 f"VALUES ({', '.join([ph] * len(cols))}) "
                 f"ON CONFLICT ({', '.join(table.key)}) {action}"
             )
-        self._sql[(kind, table.name + "|" + ",".join(columns))] = sql
+        self._sql[(kind, table.name)] = sql
+        return sql
+
+    def _sql_of(self, statement: Statement) -> str:
+        """The statement with this database's parameter marker."""
+        if self.ph == "?":
+            return statement.sql
+        sql = self._sql.get(("run", statement.sql))
+        if sql is None:
+            sql = self._sql[("run", statement.sql)] = statement.sql.replace("?", self.ph)
         return sql
 
     # --- ViewStore ------------------------------------------------------------------------
@@ -143,13 +132,13 @@ class SqlViewStore:
             row["doc"] = orjson.loads(row["doc"])
         return row
 
-    def keys_where(self, table: Table, equal: Mapping[str, Any]) -> list[Key]:
-        columns = tuple(equal)
-        with self._reader() as cursor:
-            cursor.execute(self._statement("keys", table, columns), tuple(equal.values()))
-            return [tuple(r[c] for c in table.key) for r in cursor.fetchall()]
-
-    def commit(self, projection: str, rows: Mapping[Table, Sequence[Row]], position: int) -> None:
+    def commit(
+        self,
+        projection: str,
+        rows: Mapping[Table, Sequence[Row]],
+        changes: Sequence[tuple[Statement, Sequence[Params]]],
+        position: int,
+    ) -> None:
         try:
             with self.transaction(commit=True) as cursor:
                 for table, table_rows in rows.items():
@@ -159,6 +148,8 @@ class SqlViewStore:
                         self._statement("upsert", table),
                         [self._values(table, row) for row in table_rows],
                     )
+                for statement, params in changes:
+                    cursor.executemany(self._sql_of(statement), params)
                 tracking = Tracking(self.tracking_name(projection), position)
                 cast(Any, self.recorder)._insert_tracking(cursor, tracking)
         except IntegrityError as exc:

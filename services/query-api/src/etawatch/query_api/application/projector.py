@@ -104,7 +104,7 @@ class Projector:
         if last == position:
             return
         try:
-            self.store.commit(name, rows.dirty(), last)
+            self.store.commit(name, rows.dirty(), rows.changes(), last)
         except PositionTaken:
             log.info("another projector got there first", projection=name, position=last)
             return
