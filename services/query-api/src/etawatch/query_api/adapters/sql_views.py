@@ -19,6 +19,12 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from etawatch.query_api.application.ports import PositionTaken
 from etawatch.query_api.domain.rows import Key, Params, Row, Statement, Table, ddl
 
+SQLITE_CACHE = "PRAGMA cache_size = -131072"
+"""128 MiB of page cache per connection (SQLite's default is 2 MiB): an item's change updates
+its open lines and their orders, rows spread over the whole file; with the default cache most of
+those updates read their pages back from the operating system. Set per transaction (it is a
+setting of the connection, cheap to repeat) because the library's pool opens the connections."""
+
 
 def dumps(doc: Any) -> str:
     return orjson.dumps(doc).decode()
@@ -47,6 +53,8 @@ class SqlViewStore:
     def transaction(self, *, commit: bool) -> Iterator[Any]:
         datastore = cast(Any, self.recorder).datastore
         with datastore.transaction(commit=commit) as cursor:
+            if self.ph == "?":
+                cursor.execute(SQLITE_CACHE)
             yield cursor
 
     @contextmanager

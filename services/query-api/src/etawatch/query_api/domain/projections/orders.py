@@ -240,12 +240,24 @@ def _follow_item(fact: ItemFact, rows: Rows) -> None:
     rows.run(FOLLOW_ITEM_ORDERS, (at, fact.seq, *key))
 
 
+_UNSEEN: Params = (None, None, None, 0, None, None, None, None)
+
+
 def _line_state(rows: Rows, line: LineFact) -> Params:
-    """A new line's state columns, ``availability`` to ``delay_days``: the item's now."""
+    """A new line's state columns, ``availability`` to ``delay_days``: the item's now.
+
+    Kept on the item's row (not stored: the store writes only its key and ``doc``) for the
+    next line of the same item."""
     found = rows.get(ITEM_STATE, (line.supplier, line.sku))
     if found is None:
-        return (None, None, None, 0, None, None, None, None)
-    state = found["doc"]
+        return _UNSEEN
+    columns: Params | None = found.get("line")
+    if columns is None:
+        columns = found["line"] = _state_columns(found["doc"])
+    return columns
+
+
+def _state_columns(state: dict[str, Any]) -> Params:
     eta, day = _json(state["eta"]), _day(state["eta"])
     known = day is not None
     return (
