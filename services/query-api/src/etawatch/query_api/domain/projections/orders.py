@@ -20,6 +20,7 @@ import orjson
 
 from etawatch.contracts.ids import order_id
 from etawatch.query_api.domain.facts import (
+    ITEM_FACTS,
     CustomerWasNotified,
     Fact,
     ItemBaselined,
@@ -168,6 +169,7 @@ LINES_QUERY = (
 )
 
 ItemFact = ItemBaselined | ItemChanged | ItemWentMissing | ItemCameBack
+_NOTIFICATIONS = (CustomerWasNotified, NotificationWasRefused)
 
 
 class OrdersProjection:
@@ -175,7 +177,7 @@ class OrdersProjection:
     tables: tuple[Table, ...] = (ORDERS, LINES, ITEM_STATE)
 
     def apply(self, fact: Fact, rows: Rows) -> None:
-        if isinstance(fact, ItemBaselined | ItemChanged | ItemWentMissing | ItemCameBack):
+        if isinstance(fact, ITEM_FACTS):
             _follow_item(fact, rows)
             return
         if isinstance(fact, OrderOpened):
@@ -198,7 +200,7 @@ class OrdersProjection:
                 ADD_LINE_HISTORY,
                 (_json(line_change(fact)), fact.shop_order_id, fact.supplier, fact.sku),
             )
-        elif isinstance(fact, CustomerWasNotified | NotificationWasRefused):
+        elif isinstance(fact, _NOTIFICATIONS):
             rows.run(ADD_NOTIFICATION, (_json(notification(fact)), fact.shop_order_id))
         else:
             return
