@@ -175,8 +175,8 @@ def rebuild_all(api: Any) -> tuple[int, float, bool, dict[str, float]]:
     settings = api.settings  # what `etawatch-query-api rebuild` uses
     source, views = Timed(api.source, "read"), Timed(api.views, "commit")
     projector = Projector(
-        source,  # type: ignore[arg-type]
-        views,  # type: ignore[arg-type]
+        source,
+        views,
         projections,
         batch_size=settings.rebuild_batch_size,
         cache_rows=settings.rebuild_cache_rows,
