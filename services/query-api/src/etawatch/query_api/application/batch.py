@@ -43,7 +43,9 @@ class BatchRows:
         self._waiting: dict[Statement, list[Params]] = {}
 
     def get(self, table: Table, key: Key) -> Row | None:
-        cached = self.known.rows.setdefault(table.name, {})
+        cached = self.known.rows.get(table.name)
+        if cached is None:
+            cached = self.known.rows[table.name] = {}
         row = cached.get(key)
         if row is None:
             if self.known.complete:

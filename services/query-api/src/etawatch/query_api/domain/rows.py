@@ -45,10 +45,12 @@ class Table:
         return tuple([row[c] for c in self.key])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Statement:
     """A set-based change. ``batched``: a plain insert into one table, which may be sent with
-    the other inserts of its batch (inserts into different tables commute)."""
+    the other inserts of its batch (inserts into different tables commute).
+
+    Each statement is one constant, equal only to itself (hashed by identity: cheap)."""
 
     sql: str
     tables: tuple[Table, ...]
