@@ -24,15 +24,7 @@ from etawatch.query_api.bootstrap import QueryApi, build
 from etawatch.query_api.config import QueryApiSettings
 from etawatch.query_api.domain.facts import Fact
 from etawatch.query_api.domain.keys import Scope
-from etawatch.query_api.domain.rows import (
-    Key,
-    MemoryRows,
-    Params,
-    Row,
-    Statement,
-    Table,
-    sorted_rows,
-)
+from etawatch.query_api.domain.rows import Changes, Key, MemoryRows, Row, Table, sorted_rows
 from etawatch.query_api.entrypoints.api.app import create_app
 from etawatch.runtime.bus import InMemoryBus, MessageBus
 from etawatch_testing.ledger import (
@@ -175,11 +167,7 @@ class MemoryViewStore:
         return copy.deepcopy(row) if row is not None else None
 
     def commit(
-        self,
-        projection: str,
-        rows: Mapping[Table, Sequence[Row]],
-        changes: Sequence[tuple[Statement, Sequence[Params]]],
-        position: int,
+        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
     ) -> None:
         if position <= self.positions.get(projection, 0):
             raise PositionTaken(f"{projection} is already at {self.positions[projection]}")

@@ -17,7 +17,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from etawatch.query_api.application.ports import PositionTaken
-from etawatch.query_api.domain.rows import Key, Params, Row, Statement, Table, ddl
+from etawatch.query_api.domain.rows import Changes, Key, Row, Statement, Table, ddl
 
 SQLITE_CACHE = "PRAGMA cache_size = -131072"
 """128 MiB of page cache per connection (SQLite's default is 2 MiB): an item's change updates
@@ -141,11 +141,7 @@ class SqlViewStore:
         return row
 
     def commit(
-        self,
-        projection: str,
-        rows: Mapping[Table, Sequence[Row]],
-        changes: Sequence[tuple[Statement, Sequence[Params]]],
-        position: int,
+        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
     ) -> None:
         try:
             with self.transaction(commit=True) as cursor:

@@ -7,8 +7,6 @@ from etawatch.query_api.application.ports import ViewStore
 from etawatch.query_api.domain.rows import Key, Params, Row, Statement, Table
 
 _ABSENT: Row = {}
-Changes = list[tuple[Statement, list[Params]]]
-"""Set-based changes in the order they are to run, each statement with its parameter rows."""
 
 
 @dataclass
@@ -39,7 +37,7 @@ class BatchRows:
         self.known = known or Known()
         self._tables: dict[str, Table] = {}
         self._dirty: dict[str, dict[Key, Row]] = {}
-        self._changes: Changes = []
+        self._changes: list[tuple[Statement, list[Params]]] = []
         self._waiting: dict[Statement, list[Params]] = {}
 
     def get(self, table: Table, key: Key) -> Row | None:
@@ -85,6 +83,6 @@ class BatchRows:
     def dirty(self) -> Mapping[Table, Sequence[Row]]:
         return {self._tables[name]: list(rows.values()) for name, rows in self._dirty.items()}
 
-    def changes(self) -> Changes:
+    def changes(self) -> list[tuple[Statement, list[Params]]]:
         self._flush()
         return self._changes

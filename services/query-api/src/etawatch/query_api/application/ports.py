@@ -5,7 +5,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from etawatch.query_api.domain.facts import Fact
-from etawatch.query_api.domain.rows import Key, Params, Row, Statement, Table
+from etawatch.query_api.domain.rows import Changes, Key, Row, Table
 
 
 class EventSource(Protocol):
@@ -31,11 +31,7 @@ class ViewStore(Protocol):
     def load(self, table: Table, key: Key) -> Row | None: ...
 
     def commit(
-        self,
-        projection: str,
-        rows: Mapping[Table, Sequence[Row]],
-        changes: Sequence[tuple[Statement, Sequence[Params]]],
-        position: int,
+        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
     ) -> None:
         """Write the documents, then run the set-based changes in order, then the position."""
         ...

@@ -57,6 +57,10 @@ class Statement:
     batched: bool = False
 
 
+Changes = Sequence[tuple[Statement, Sequence[Params]]]
+"""Set-based changes in the order they are to run, each statement with its parameter rows."""
+
+
 def ddl(table: Table, *, indexes: bool = True) -> list[str]:
     """``CREATE`` statements of ``table`` (the same for SQLite and PostgreSQL)."""
     columns = [
