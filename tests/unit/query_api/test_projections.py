@@ -9,7 +9,6 @@ import orjson
 from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.projections.catalog import CHANGES, ITEM_HISTORY, ITEMS
 from etawatch.query_api.domain.projections.orders import (
-    LINES_QUERY,
     ORDER_QUERY,
     OrdersProjection,
     order_json,
@@ -55,12 +54,10 @@ class Story:
 
     def order(self, shop_order_id: str) -> dict[str, Any] | None:
         """The order as the API answers it, read with the API's own queries."""
-        tables = OrdersProjection.tables
-        found = self.rows.select(tables, ORDER_QUERY, (shop_order_id,))
-        if not found:
+        found = order_json(self.rows.select(OrdersProjection.tables, ORDER_QUERY, (shop_order_id,)))
+        if found is None:
             return None
-        lines = self.rows.select(tables, LINES_QUERY, (shop_order_id,))
-        doc: dict[str, Any] = orjson.loads(order_json(found[0], lines))
+        doc: dict[str, Any] = orjson.loads(found)
         OrderOut.model_validate(doc)  # what is served is what the API documents
         return doc
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etawatch.query_api.adapters.view_reader import Reader
-from etawatch.query_api.domain.projections.orders import LINES_QUERY, ORDER_QUERY, order_json
+from etawatch.query_api.domain.projections.orders import ORDER_QUERY, order_json
 from etawatch.query_api.domain.timefmt import iso
 
 
@@ -25,13 +25,9 @@ class ViewQueries:
         self.reader = reader
         self.ph = reader.ph
         self._order_sql = ORDER_QUERY.replace("?", self.ph)
-        self._lines_sql = LINES_QUERY.replace("?", self.ph)
 
     async def order(self, shop_order_id: str) -> bytes | None:
-        row = await self.reader.one(self._order_sql, (shop_order_id,))
-        if row is None:
-            return None
-        return order_json(row, await self.reader.all(self._lines_sql, (shop_order_id,)))
+        return order_json(await self.reader.all(self._order_sql, (shop_order_id,)))
 
     async def orders(self, where: OrderFilter, limit: int) -> list[tuple[Any, ...]]:
         clauses: list[str] = []

@@ -11,12 +11,7 @@ from typing import Any, Protocol
 
 from etawatch.query_api.domain.facts import Fact, OrderLineAdded, OrderOpened
 from etawatch.query_api.domain.projections.catalog import ITEM_HISTORY, ITEMS, CatalogProjection
-from etawatch.query_api.domain.projections.orders import (
-    LINES_QUERY,
-    ORDER_QUERY,
-    OrdersProjection,
-    order_json,
-)
+from etawatch.query_api.domain.projections.orders import ORDER_QUERY, OrdersProjection, order_json
 from etawatch.query_api.domain.rows import MemoryRows, sorted_rows
 
 
@@ -49,10 +44,7 @@ def order_as_of(history: History, shop_order_id: str, moment: dt.datetime) -> by
     projection = OrdersProjection()
     for fact in facts:
         projection.apply(fact, rows)
-    found = rows.select(projection.tables, ORDER_QUERY, (shop_order_id,))
-    if not found:
-        return None
-    return order_json(found[0], rows.select(projection.tables, LINES_QUERY, (shop_order_id,)))
+    return order_json(rows.select(projection.tables, ORDER_QUERY, (shop_order_id,)))
 
 
 def item_as_of(

@@ -5,8 +5,7 @@ placed, how many days it slipped, and the notifications the customer was sent.
 An order is one row and each line another; a line's history and the order's notifications are
 appended to them as JSON text. An item's change is two statements whatever the number of orders
 holding it: one updates every open line of the item, one the orders those lines belong to. The
-API assembles an order from its row and its lines (``ORDER_QUERY``, ``LINES_QUERY``,
-``order_json``).
+API assembles an order from its row and its lines (``ORDER_QUERY``, ``order_json``).
 
 The projection keeps its own copy of every item's current state (``qa_order_item_state``), so
 it can be rebuilt on its own and a new line starts from what the supplier said at that moment.
@@ -159,14 +158,14 @@ FOLLOW_ITEM_ORDERS = Statement(
 )
 
 ORDER_QUERY = (
-    "SELECT shop_order_id, customer_id, customer_name, locale, status, placed_at, closed_at, "
-    "changed_at, max_delay_days, notifications FROM qa_orders WHERE shop_order_id = ?"
+    "SELECT o.shop_order_id, o.customer_id, o.customer_name, o.locale, o.status, o.placed_at, "
+    "o.closed_at, o.changed_at, o.max_delay_days, o.notifications, l.line_no, l.supplier, l.sku, "
+    "l.name, l.quantity, l.availability, l.availability_raw, l.eta, l.missing, l.eta_at_order, "
+    "l.status_changed_at, l.delay_days, l.history "
+    "FROM qa_orders o LEFT JOIN qa_order_lines l ON l.shop_order_id = o.shop_order_id "
+    "WHERE o.shop_order_id = ? ORDER BY l.line_no"
 )
-LINES_QUERY = (
-    "SELECT line_no, supplier, sku, name, quantity, availability, availability_raw, eta, "
-    "missing, eta_at_order, status_changed_at, delay_days, history FROM qa_order_lines "
-    "WHERE shop_order_id = ? ORDER BY line_no"
-)
+"""An order and its lines, one row per line (one row with no line for an order without)."""
 
 ItemFact = ItemBaselined | ItemChanged | ItemWentMissing | ItemCameBack
 _NOTIFICATIONS = (CustomerWasNotified, NotificationWasRefused)
@@ -338,9 +337,13 @@ def _fragment(text: str | None) -> orjson.Fragment | None:
     return None if text is None else orjson.Fragment(text)
 
 
-def order_json(order: Sequence[Any], lines: Sequence[Sequence[Any]]) -> bytes:
-    """The API's order document from its ``ORDER_QUERY`` row and ``LINES_QUERY`` rows; the JSON
-    stored in the rows goes out as it is."""
+def order_json(found: Sequence[Sequence[Any]]) -> bytes | None:
+    """The API's order document from the rows of ``ORDER_QUERY`` (``None``: no such order); the
+    JSON stored in the rows goes out as it is."""
+    if not found:
+        return None
+    order = found[0]
+    lines = [row[10:] for row in found if row[10] is not None]
     doc = {
         "shop_order_id": order[0],
         "order_id": str(order_id(order[0])),
