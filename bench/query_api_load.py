@@ -283,7 +283,9 @@ def python_load(
         rng = random.Random(42)
         headers = {"Authorization": f"Bearer {token}"}
         limits = httpx.Limits(max_connections=CONNECTIONS)
-        async with httpx.AsyncClient(limits=limits, headers=headers) as client:
+        # A request that times out counts as an error, with the time it took.
+        timeout = httpx.Timeout(30.0)
+        async with httpx.AsyncClient(limits=limits, headers=headers, timeout=timeout) as client:
             stop = time.perf_counter() + seconds
 
             async def worker() -> None:
@@ -291,9 +293,12 @@ def python_load(
                 while time.perf_counter() < stop:
                     path = url if orders is None else f"{url}O-{rng.randrange(orders):06d}"
                     started = time.perf_counter()
-                    response = await client.get(path)
+                    try:
+                        response = await client.get(path)
+                        errors += response.status_code != 200
+                    except httpx.TimeoutException:
+                        errors += 1
                     latencies.append((time.perf_counter() - started) * 1000)
-                    errors += response.status_code != 200
 
             began = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
