@@ -283,7 +283,8 @@ def python_load(
         rng = random.Random(42)
         headers = {"Authorization": f"Bearer {token}"}
         limits = httpx.Limits(max_connections=CONNECTIONS)
-        # A request that times out counts as an error, with the time it took.
+        # A request that times out or whose connection fails counts as an error, with the time
+        # it took.
         timeout = httpx.Timeout(30.0)
         async with httpx.AsyncClient(limits=limits, headers=headers, timeout=timeout) as client:
             stop = time.perf_counter() + seconds
@@ -296,7 +297,7 @@ def python_load(
                     try:
                         response = await client.get(path)
                         errors += response.status_code != 200
-                    except httpx.TimeoutException:
+                    except httpx.TransportError:
                         errors += 1
                     latencies.append((time.perf_counter() - started) * 1000)
 
