@@ -9,7 +9,7 @@
    library (``select_notifications`` + ``mapper.to_domain_event``) and a plain sequential read
    of the events table.
 
-    uv run python bench/query_api_load.py [--orders 100000] [--seconds 10]
+    uv run python bench/query_api_load.py [--orders 100000] [--seconds 10] [--no-http]
 """
 
 import argparse
@@ -142,7 +142,29 @@ def library_read_decode(api: Any) -> tuple[int, float]:
     return events, time.perf_counter() - started
 
 
-def rebuild_all(api: Any) -> tuple[int, float, bool]:
+class Timed:
+    """Wraps the projector's event source or view store and adds up the time of one method."""
+
+    def __init__(self, inner: Any, method: str) -> None:
+        self.inner, self.method, self.seconds = inner, method, 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.inner, name)
+        if name != self.method:
+            return found
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return found(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return timed
+
+
+def rebuild_all(api: Any) -> tuple[int, float, bool, dict[str, float]]:
+    """Rebuild every view as ``etawatch-query-api rebuild`` does; also where the time went."""
     from etawatch.query_api.application.projector import Projector  # noqa: PLC0415
 
     projections = api.projector.projections
@@ -151,21 +173,31 @@ def rebuild_all(api: Any) -> tuple[int, float, bool]:
     for projection in projections:
         api.views.reset(projection.name, projection.tables)
     settings = api.settings  # what `etawatch-query-api rebuild` uses
+    source, views = Timed(api.source, "read"), Timed(api.views, "commit")
     projector = Projector(
-        api.source,
-        api.views,
+        source,
+        views,
         projections,
         batch_size=settings.rebuild_batch_size,
         cache_rows=settings.rebuild_cache_rows,
+        create_tables=False,
     )
     api.source.translator._names.clear()  # a fresh process knows no aggregate yet
     started = time.perf_counter()
     events = projector.catch_up(stop=position)
+    indexing = time.perf_counter()
     for projection in projections:
         api.views.ensure(projection.tables)  # the indexes, built once at the end
-    seconds = time.perf_counter() - started
+    ended = time.perf_counter()
+    seconds = ended - started
+    split = {
+        "read, decode, translate": source.seconds,
+        "apply": indexing - started - source.seconds - views.seconds,
+        "write and commit": views.seconds,
+        "indexes": ended - indexing,
+    }
     equal = all(api.views.checksum(p.tables) == before[p.name] for p in projections)
-    return events, seconds, equal
+    return events, seconds, equal, split
 
 
 # --- HTTP ----------------------------------------------------------------------------------------
@@ -251,7 +283,10 @@ def python_load(
         rng = random.Random(42)
         headers = {"Authorization": f"Bearer {token}"}
         limits = httpx.Limits(max_connections=CONNECTIONS)
-        async with httpx.AsyncClient(limits=limits, headers=headers) as client:
+        # A request that times out or whose connection fails counts as an error, with the time
+        # it took.
+        timeout = httpx.Timeout(30.0)
+        async with httpx.AsyncClient(limits=limits, headers=headers, timeout=timeout) as client:
             stop = time.perf_counter() + seconds
 
             async def worker() -> None:
@@ -259,9 +294,12 @@ def python_load(
                 while time.perf_counter() < stop:
                     path = url if orders is None else f"{url}O-{rng.randrange(orders):06d}"
                     started = time.perf_counter()
-                    response = await client.get(path)
+                    try:
+                        response = await client.get(path)
+                        errors += response.status_code != 200
+                    except httpx.TransportError:
+                        errors += 1
                     latencies.append((time.perf_counter() - started) * 1000)
-                    errors += response.status_code != 200
 
             began = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
@@ -288,6 +326,9 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=2_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--no-http", action="store_true", help="Measure the rebuild only (quicker iterations)."
+    )
     parser.add_argument("--serve", nargs=2, metavar=("FOLDER", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -310,7 +351,7 @@ def main() -> None:
         ceilings: dict[str, list[float]] = {"plain": [], "library": []}
         for when in ("before", "after"):
             if when == "after":
-                events, rebuild_s, equal = rebuild_all(api)
+                events, rebuild_s, equal, split = rebuild_all(api)
             rows, plain_s = plain_read(folder)
             decoded, lib_s = library_read_decode(api)
             ceilings["plain"].append(rows / plain_s)
@@ -326,10 +367,16 @@ def main() -> None:
         )
         print(f"  rebuild / plain read = {rebuild_rate / plain_rate:.2f}")
         print(f"  rebuilt views equal to the live ones: {equal}")
+        print("  where the rebuild's time went: " + ", ".join(
+            f"{phase} {t:.2f} s" for phase, t in split.items()
+        ))  # fmt: skip
 
         from etawatch.query_api.application.auth import create_key  # noqa: PLC0415
         from etawatch.query_api.domain.keys import Scope  # noqa: PLC0415
 
+        if args.no_http:
+            api.close()
+            return
         token = create_key(api.keys, {Scope.READ}, "bench")
         api.close()
         port = free_port()

@@ -24,7 +24,7 @@ from etawatch.query_api.bootstrap import QueryApi, build
 from etawatch.query_api.config import QueryApiSettings
 from etawatch.query_api.domain.facts import Fact
 from etawatch.query_api.domain.keys import Scope
-from etawatch.query_api.domain.rows import Key, MemoryRows, Row, Table, sorted_rows
+from etawatch.query_api.domain.rows import Changes, Key, MemoryRows, Row, Table, sorted_rows
 from etawatch.query_api.entrypoints.api.app import create_app
 from etawatch.runtime.bus import InMemoryBus, MessageBus
 from etawatch_testing.ledger import (
@@ -166,21 +166,22 @@ class MemoryViewStore:
         row = self.rows.get(table, key)
         return copy.deepcopy(row) if row is not None else None
 
-    def keys_where(self, table: Table, equal: Mapping[str, Any]) -> list[Key]:
-        return self.rows.keys_where(table, **equal)
-
-    def commit(self, projection: str, rows: Mapping[Table, Sequence[Row]], position: int) -> None:
+    def commit(
+        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
+    ) -> None:
         if position <= self.positions.get(projection, 0):
             raise PositionTaken(f"{projection} is already at {self.positions[projection]}")
         for table, table_rows in rows.items():
             for row in table_rows:
                 self.rows.put(table, copy.deepcopy(row))
+        for statement, params in changes:
+            self.rows.run_many(statement, params)
         self.positions[projection] = position
         self.commits += 1
 
     def reset(self, projection: str, tables: Sequence[Table]) -> None:
         for table in tables:
-            self.rows.tables.pop(table.name, None)
+            self.rows.drop(table)
         self.positions.pop(projection, None)
 
     def checksum(self, tables: Sequence[Table]) -> str:

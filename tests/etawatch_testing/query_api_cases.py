@@ -258,8 +258,8 @@ class CrashingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def commit(self, projection: str, rows: Any, position: int) -> None:
+    def commit(self, projection: str, rows: Any, changes: Any, position: int) -> None:
         if self.left == 0:
             raise CrashError(f"stopped before committing {projection} at {position}")
         self.left -= 1
-        self.inner.commit(projection, rows, position)
+        self.inner.commit(projection, rows, changes, position)

@@ -4,9 +4,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import orjson
+
 from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.projections.catalog import CHANGES, ITEM_HISTORY, ITEMS
-from etawatch.query_api.domain.projections.orders import ORDERS
+from etawatch.query_api.domain.projections.orders import (
+    ORDER_QUERY,
+    OrdersProjection,
+    order_json,
+)
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch.query_api.domain.projections.runs import HEALTH, RUNS
 from etawatch.query_api.domain.rows import MemoryRows
@@ -46,11 +52,19 @@ class Story:
         for projection in self.projections:
             projection.apply(fact, self.rows)
 
-    def order(self, shop_order_id: str) -> dict[str, Any]:
-        row = self.rows.get(ORDERS, (shop_order_id,))
-        assert row is not None
-        OrderOut.model_validate(row["doc"])  # what is stored is what the API documents
-        return row["doc"]  # type: ignore[no-any-return]
+    def order(self, shop_order_id: str) -> dict[str, Any] | None:
+        """The order as the API answers it, read with the API's own queries."""
+        found = order_json(self.rows.select(OrdersProjection.tables, ORDER_QUERY, (shop_order_id,)))
+        if found is None:
+            return None
+        doc: dict[str, Any] = orjson.loads(found)
+        OrderOut.model_validate(doc)  # what is served is what the API documents
+        return doc
+
+    def known_order(self, shop_order_id: str) -> dict[str, Any]:
+        order = self.order(shop_order_id)
+        assert order is not None
+        return order
 
 
 def opened(story: Story, shop_order_id: str, *skus: str) -> None:
@@ -94,11 +108,11 @@ def moved(story: Story, sku: str, before: dict[str, Any], after: dict[str, Any])
 def test_a_line_takes_the_supplier_state_and_counts_days_it_slipped_since_the_order() -> None:
     story = Story()
     opened(story, "A-1", "S1")
-    line = story.order("A-1")["lines"][0]
+    line = story.known_order("A-1")["lines"][0]
     assert (line["availability"], line["eta"], line["delay_days"]) == (None, None, None)
     seen(story, "S1")
     moved(story, "S1", MARCH, MAY)
-    order = story.order("A-1")
+    order = story.known_order("A-1")
     line = order["lines"][0]
     assert line["eta"] == MAY
     assert line["eta_at_order"] == MARCH
@@ -111,7 +125,7 @@ def test_an_order_placed_after_a_sighting_starts_from_that_state() -> None:
     story = Story()
     seen(story, "S1")
     opened(story, "A-1", "S1")
-    line = story.order("A-1")["lines"][0]
+    line = story.known_order("A-1")["lines"][0]
     assert line["eta"] == MARCH
     assert line["delay_days"] == 0
 
@@ -122,9 +136,42 @@ def test_a_closed_order_keeps_the_state_it_closed_with() -> None:
     opened(story, "A-1", "S1")
     story(f.OrderEnded, shop_order_id="A-1", reason="cancelled", closed_at=T0)
     moved(story, "S1", MARCH, MAY)
-    order = story.order("A-1")
+    order = story.known_order("A-1")
     assert order["status"] == "cancelled"
     assert order["lines"][0]["eta"] == MARCH
+
+
+def test_an_item_change_moves_every_open_line_of_it_and_each_order_s_largest_delay() -> None:
+    story = Story()
+    seen(story, "S1")
+    seen(story, "S2")
+    opened(story, "A-1", "S1", "S2")
+    opened(story, "A-2", "S1")
+    story(f.OrderEnded, shop_order_id="A-2", reason="fulfilled", closed_at=T0)
+    moved(story, "S1", MARCH, MAY)
+    moved(story, "S2", MARCH, MAY)
+    moved(story, "S1", MAY, MARCH)
+    order = story.known_order("A-1")
+    assert [(x["sku"], x["eta"], x["delay_days"]) for x in order["lines"]] == [
+        ("S1", MARCH, 0),
+        ("S2", MAY, 61),
+    ]
+    assert order["max_delay_days"] == 61
+    assert order["changed_at"] == order["lines"][0]["status_changed_at"]
+    closed = story.known_order("A-2")
+    assert (closed["lines"][0]["eta"], closed["max_delay_days"]) == (MARCH, 0)
+
+
+def test_a_line_waits_for_its_first_dated_eta() -> None:
+    story = Story()
+    seen(story, "S1", eta("TBA"))
+    opened(story, "A-1", "S1")
+    line = story.known_order("A-1")["lines"][0]
+    assert (line["eta"], line["eta_at_order"], line["delay_days"]) == (eta("TBA"), None, None)
+    moved(story, "S1", eta("TBA"), MARCH)
+    moved(story, "S1", MARCH, MAY)
+    line = story.known_order("A-1")["lines"][0]
+    assert (line["eta_at_order"], line["delay_days"]) == (MARCH, 61)
 
 
 def test_the_same_order_twice_is_one_order_and_lines_come_and_go() -> None:
@@ -133,7 +180,7 @@ def test_the_same_order_twice_is_one_order_and_lines_come_and_go() -> None:
     opened(story, "A-1", "S9")
     story(f.OrderLineAdded, shop_order_id="A-1", line=f.LineFact("acme", "S2", "Figure S2", 3))
     story(f.OrderLineRemoved, shop_order_id="A-1", supplier="acme", sku="S1")
-    assert [(x["sku"], x["line_no"]) for x in story.order("A-1")["lines"]] == [("S2", 2)]
+    assert [(x["sku"], x["line_no"]) for x in story.known_order("A-1")["lines"]] == [("S2", 2)]
 
 
 def test_line_history_and_notifications_are_on_the_order() -> None:
@@ -172,7 +219,7 @@ def test_line_history_and_notifications_are_on_the_order() -> None:
         failed_at=T0,
         change_ids=("ch-1",),
     )
-    order = story.order("A-1")
+    order = story.known_order("A-1")
     assert [h["change_id"] for h in order["lines"][0]["history"]] == ["ch-1"]
     assert [(n["notification_id"], n["outcome"]) for n in order["notifications"]] == [
         ("n-1", "sent"),
@@ -184,7 +231,7 @@ def test_line_history_and_notifications_are_on_the_order() -> None:
 def test_facts_about_unknown_orders_change_nothing() -> None:
     story = Story()
     story(f.OrderEnded, shop_order_id="NOPE", reason="fulfilled", closed_at=T0)
-    assert story.rows.get(ORDERS, ("NOPE",)) is None
+    assert story.order("NOPE") is None
 
 
 def test_items_their_history_and_the_change_feed() -> None:

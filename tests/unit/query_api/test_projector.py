@@ -10,7 +10,13 @@ from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.application.rebuild import rebuild
 from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.projections.catalog import CHANGES
-from etawatch.query_api.domain.projections.orders import ORDER_ITEMS
+from etawatch.query_api.domain.projections.orders import (
+    ADD_LINE_HISTORY,
+    LINES,
+    OPEN_LINE,
+    OPEN_ORDER,
+    TOUCH_ORDER,
+)
 from etawatch.query_api.domain.projections.registry import all_projections
 
 T0 = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
@@ -18,6 +24,7 @@ ETA = {"raw": "TBA", "earliest": None, "latest": None, "precision": "unknown"}
 
 
 def story(n: int) -> list[f.Fact]:
+    """Per item: its first sighting, an order of it, and a change that moves the order."""
     facts: list[f.Fact] = []
     for i in range(n):
         seq = len(facts) + 1
@@ -34,21 +41,39 @@ def story(n: int) -> list[f.Fact]:
             )
         )
         facts.append(
-            f.ItemChanged(seq=seq + 1, at=T0, supplier="acme", sku=f"S{i}", availability="in_stock")
+            f.OrderOpened(
+                seq=seq + 1,
+                at=T0,
+                shop_order_id=f"A-{i}",
+                customer_id="c",
+                customer_name="Eva",
+                locale="en",
+                placed_at=T0,
+                lines=(f.LineFact("acme", f"S{i}", "x", 1), f.LineFact("acme", "S0", "x", 1)),
+            )
+        )
+        facts.append(
+            f.ItemChanged(seq=seq + 2, at=T0, supplier="acme", sku=f"S{i}", availability="in_stock")
         )
     return facts
 
 
-def test_rows_put_in_a_batch_are_found_by_their_leading_key() -> None:
+def test_a_batch_sends_its_inserts_together_and_its_updates_in_order() -> None:
     rows = BatchRows(MemoryViewStore())
-    rows.put(ORDER_ITEMS, {"supplier": "acme", "sku": "S1", "shop_order_id": "A-1"})
-    rows.put(ORDER_ITEMS, {"supplier": "acme", "sku": "S1", "shop_order_id": "A-2"})
-    rows.put(ORDER_ITEMS, {"supplier": "acme", "sku": "S2", "shop_order_id": "A-3"})
-    assert rows.keys_where(ORDER_ITEMS, supplier="acme", sku="S1") == [
-        ("acme", "S1", "A-1"),
-        ("acme", "S1", "A-2"),
+    rows.run(OPEN_LINE, ("line 1",))
+    rows.run(OPEN_ORDER, ("order 1",))
+    rows.run(OPEN_LINE, ("line 2",))
+    rows.run(TOUCH_ORDER, ("touch 1",))
+    rows.run(TOUCH_ORDER, ("touch 2",))
+    rows.run(OPEN_ORDER, ("order 2",))
+    rows.run(ADD_LINE_HISTORY, ("history",))
+    assert rows.changes() == [
+        (OPEN_LINE, [("line 1",), ("line 2",)]),
+        (OPEN_ORDER, [("order 1",)]),
+        (TOUCH_ORDER, [("touch 1",), ("touch 2",)]),
+        (OPEN_ORDER, [("order 2",)]),
+        (ADD_LINE_HISTORY, [("history",)]),
     ]
-    assert len(rows.dirty()[ORDER_ITEMS]) == 3
 
 
 def test_a_crash_in_the_middle_of_a_batch_applies_nothing_twice() -> None:
@@ -77,8 +102,9 @@ def test_a_crash_in_the_middle_of_a_batch_applies_nothing_twice() -> None:
     Projector(source, store, projections, batch_size=7).catch_up()
     for projection in projections:
         assert store.checksum(projection.tables) == reference.checksum(projection.tables)
-        assert store.position(projection.name) == 50
+        assert store.position(projection.name) == 75
     assert len(list(store.rows.rows(CHANGES))) == 25
+    assert len(list(store.rows.rows(LINES))) == 50
 
 
 def test_a_second_projector_at_the_same_position_writes_nothing() -> None:
@@ -98,7 +124,8 @@ def test_rebuild_replays_to_where_the_view_was_and_compares() -> None:
     source, store = ListSource(story(10)), MemoryViewStore()
     projections = all_projections()
     Projector(source, store, projections.values(), batch_size=4).catch_up()
-    source.facts.extend(story(12)[20:])  # two more events after the view's position
-    result = rebuild(source, store, projections["items"], batch_size=3)
-    assert (result.position, result.events, result.equal) == (20, 20, True)
-    assert store.position("items") == 24
+    source.facts.extend(story(12)[30:])  # six more events after the view's position
+    for name in ("items", "orders"):
+        result = rebuild(source, store, projections[name], batch_size=3)
+        assert (result.position, result.events, result.equal) == (30, 30, True)
+        assert store.position(name) == 36

@@ -40,8 +40,8 @@ class QueryApiSettings(ServiceSettings):
         default=100_000,
         ge=0,
         description=(
-            "View rows the live projector keeps in memory between batches (0: none; about "
-            "2.5 kB each)."
+            "Document rows (items, their history, runs) the live projector keeps in memory "
+            "between batches (0: none); orders and their lines are changed in the database."
         ),
     )
     rebuild_cache_rows: int = Field(

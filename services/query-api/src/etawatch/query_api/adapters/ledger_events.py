@@ -161,12 +161,7 @@ class Translator:
 
     @staticmethod
     def _line(line: Mapping[str, Any]) -> f.LineFact:
-        return f.LineFact(
-            supplier=line["supplier"],
-            sku=line["sku"],
-            name=line["name"],
-            quantity=int(line["quantity"]),
-        )
+        return f.LineFact(line["supplier"], line["sku"], line["name"], int(line["quantity"]))
 
     def _placed(self, e: Event, _n: Name, seq: int) -> f.Fact:
         return f.OrderOpened(
@@ -177,7 +172,7 @@ class Translator:
             customer_name=e.customer_name,
             locale=e.locale,
             placed_at=e.placed_at,
-            lines=tuple(self._line(x) for x in e.lines),
+            lines=tuple([self._line(x) for x in e.lines]),
         )
 
     def _line_added(self, e: Event, n: Name, seq: int) -> f.Fact:

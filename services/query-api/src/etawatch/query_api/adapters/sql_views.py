@@ -17,28 +17,17 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from etawatch.query_api.application.ports import PositionTaken
-from etawatch.query_api.domain.rows import Key, Row, Table
+from etawatch.query_api.domain.rows import Changes, Key, Row, Statement, Table, ddl
+
+SQLITE_CACHE = "PRAGMA cache_size = -131072"
+"""128 MiB of page cache per connection (SQLite's default is 2 MiB): an item's change updates
+its open lines and their orders, rows spread over the whole file; with the default cache most of
+those updates read their pages back from the operating system. Set per transaction (it is a
+setting of the connection, cheap to repeat) because the library's pool opens the connections."""
 
 
 def dumps(doc: Any) -> str:
     return orjson.dumps(doc).decode()
-
-
-def ddl(table: Table, *, indexes: bool = True) -> list[str]:
-    columns = [
-        f"{c} {'BIGINT' if c in table.ints else 'TEXT'}" + (" NOT NULL" if c in table.key else "")
-        for c in (*table.key, *table.columns)
-    ]
-    if table.doc:
-        columns.append("doc TEXT NOT NULL")
-    statements = [
-        f"CREATE TABLE IF NOT EXISTS {table.name} "
-        f"({', '.join(columns)}, PRIMARY KEY ({', '.join(table.key)}))"
-    ]
-    for index in table.indexes if indexes else ():
-        name = f"ix_{table.name}_{'_'.join(index)}"
-        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
-    return statements
 
 
 class SqlViewStore:
@@ -64,11 +53,13 @@ class SqlViewStore:
     def transaction(self, *, commit: bool) -> Iterator[Any]:
         datastore = cast(Any, self.recorder).datastore
         with datastore.transaction(commit=commit) as cursor:
+            if self.ph == "?":
+                cursor.execute(SQLITE_CACHE)
             yield cursor
 
     @contextmanager
     def session(self) -> Iterator[None]:
-        """Serve every ``load`` and ``keys_where`` of one batch from one read transaction.
+        """Serve every ``load`` of one batch from one read transaction.
 
         SQLite only: there it saves a pool round per lookup. PostgreSQL ends transactions left
         idle (the library's ``idle_in_transaction_session_timeout``), so it reads as it goes.
@@ -94,17 +85,14 @@ class SqlViewStore:
     def tracking_name(self, projection: str) -> str:
         return f"{self.tracking_prefix}.{projection}"
 
-    def _statement(self, kind: str, table: Table, columns: tuple[str, ...] = ()) -> str:
-        cached = self._sql.get((kind, table.name + "|" + ",".join(columns)))
+    def _statement(self, kind: str, table: Table) -> str:
+        cached = self._sql.get((kind, table.name))
         if cached is not None:
             return cached
         ph = self.ph
         if kind == "load":
             where = " AND ".join(f"{c} = {ph}" for c in table.key)
             sql = f"SELECT {', '.join(table.all_columns)} FROM {table.name} WHERE {where}"
-        elif kind == "keys":
-            where = " AND ".join(f"{c} = {ph}" for c in columns)
-            sql = f"SELECT {', '.join(table.key)} FROM {table.name} WHERE {where}"
         else:
             cols = table.all_columns
             rest = [c for c in cols if c not in table.key]
@@ -118,7 +106,16 @@ class SqlViewStore:
                 f"VALUES ({', '.join([ph] * len(cols))}) "
                 f"ON CONFLICT ({', '.join(table.key)}) {action}"
             )
-        self._sql[(kind, table.name + "|" + ",".join(columns))] = sql
+        self._sql[(kind, table.name)] = sql
+        return sql
+
+    def _sql_of(self, statement: Statement) -> str:
+        """The statement with this database's parameter marker."""
+        if self.ph == "?":
+            return statement.sql
+        sql = self._sql.get(("run", statement.sql))
+        if sql is None:
+            sql = self._sql[("run", statement.sql)] = statement.sql.replace("?", self.ph)
         return sql
 
     # --- ViewStore ------------------------------------------------------------------------
@@ -143,13 +140,9 @@ class SqlViewStore:
             row["doc"] = orjson.loads(row["doc"])
         return row
 
-    def keys_where(self, table: Table, equal: Mapping[str, Any]) -> list[Key]:
-        columns = tuple(equal)
-        with self._reader() as cursor:
-            cursor.execute(self._statement("keys", table, columns), tuple(equal.values()))
-            return [tuple(r[c] for c in table.key) for r in cursor.fetchall()]
-
-    def commit(self, projection: str, rows: Mapping[Table, Sequence[Row]], position: int) -> None:
+    def commit(
+        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
+    ) -> None:
         try:
             with self.transaction(commit=True) as cursor:
                 for table, table_rows in rows.items():
@@ -159,6 +152,8 @@ class SqlViewStore:
                         self._statement("upsert", table),
                         [self._values(table, row) for row in table_rows],
                     )
+                for statement, params in changes:
+                    cursor.executemany(self._sql_of(statement), params)
                 tracking = Tracking(self.tracking_name(projection), position)
                 cast(Any, self.recorder)._insert_tracking(cursor, tracking)
         except IntegrityError as exc:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etawatch.query_api.adapters.view_reader import Reader
+from etawatch.query_api.domain.projections.orders import ORDER_QUERY, order_json
 from etawatch.query_api.domain.timefmt import iso
 
 
@@ -23,12 +24,10 @@ class ViewQueries:
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self.ph = reader.ph
+        self._order_sql = ORDER_QUERY.replace("?", self.ph)
 
-    async def order(self, shop_order_id: str) -> str | None:
-        row = await self.reader.one(
-            f"SELECT doc FROM qa_orders WHERE shop_order_id = {self.ph}", (shop_order_id,)
-        )
-        return row[0] if row else None
+    async def order(self, shop_order_id: str) -> bytes | None:
+        return order_json(await self.reader.all(self._order_sql, (shop_order_id,)))
 
     async def orders(self, where: OrderFilter, limit: int) -> list[tuple[Any, ...]]:
         clauses: list[str] = []

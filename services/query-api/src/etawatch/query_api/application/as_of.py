@@ -1,7 +1,8 @@
 """State as it was known at a moment, folded from the ledger's events: for audits.
 
 The same projections that build the views are applied, in memory, to the events of the order
-(or item) and of the items on its lines that the ledger had recorded by then.
+(or item) and of the items on its lines that the ledger had recorded by then; the order is read
+back with the same queries the API asks the views.
 """
 
 import datetime as dt
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 
 from etawatch.query_api.domain.facts import Fact, OrderLineAdded, OrderOpened
 from etawatch.query_api.domain.projections.catalog import ITEM_HISTORY, ITEMS, CatalogProjection
-from etawatch.query_api.domain.projections.orders import ORDERS, OrdersProjection
+from etawatch.query_api.domain.projections.orders import ORDER_QUERY, OrdersProjection, order_json
 from etawatch.query_api.domain.rows import MemoryRows, sorted_rows
 
 
@@ -22,7 +23,8 @@ class History(Protocol):
         ...
 
 
-def order_as_of(history: History, shop_order_id: str, moment: dt.datetime) -> dict[str, Any] | None:
+def order_as_of(history: History, shop_order_id: str, moment: dt.datetime) -> bytes | None:
+    """The order's document (JSON) as of ``moment``."""
     order = history.order_facts(shop_order_id, moment)
     if not order:
         return None
@@ -42,8 +44,7 @@ def order_as_of(history: History, shop_order_id: str, moment: dt.datetime) -> di
     projection = OrdersProjection()
     for fact in facts:
         projection.apply(fact, rows)
-    row = rows.get(ORDERS, (shop_order_id,))
-    return row["doc"] if row else None
+    return order_json(rows.select(projection.tables, ORDER_QUERY, (shop_order_id,)))
 
 
 def item_as_of(

@@ -2,25 +2,22 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from etawatch.query_api.application.ports import ViewStore
-from etawatch.query_api.domain.rows import Key, Row, Table
+from etawatch.query_api.domain.rows import Key, Params, Row, Statement, Table
 
 _ABSENT: Row = {}
-PrefixKey = tuple[str, tuple[str, ...], Key]
 
 
 @dataclass
 class Known:
-    """What a projector knows of its view after its own last commit.
+    """What a projector knows of its document tables after its own last commit.
 
     ``complete`` means the view was empty when this projector started it and every row since
-    went through here: a row not in ``rows`` does not exist, and ``by_prefix`` lists every key.
+    went through here: a row not in ``rows`` does not exist.
     """
 
     rows: dict[str, dict[Key, Row]] = field(default_factory=dict)
-    by_prefix: dict[PrefixKey, list[Key]] = field(default_factory=dict)
     complete: bool = False
 
     def size(self) -> int:
@@ -30,8 +27,9 @@ class Known:
 class BatchRows:
     """``Rows`` over a ``ViewStore``: reads through, writes back only what changed.
 
-    ``keys_where`` by the leading key columns (an item's order lines) also sees the rows put
-    earlier, which the store may not hold yet.
+    Set-based statements are kept in order; consecutive runs of one statement go together, and
+    the inserts a statement marks ``batched`` wait, per statement, until a statement that is not
+    batched comes, so that each goes to the database as one ``executemany``.
     """
 
     def __init__(self, store: ViewStore, known: Known | None = None) -> None:
@@ -39,9 +37,13 @@ class BatchRows:
         self.known = known or Known()
         self._tables: dict[str, Table] = {}
         self._dirty: dict[str, dict[Key, Row]] = {}
+        self._changes: list[tuple[Statement, list[Params]]] = []
+        self._waiting: dict[Statement, list[Params]] = {}
 
     def get(self, table: Table, key: Key) -> Row | None:
-        cached = self.known.rows.setdefault(table.name, {})
+        cached = self.known.rows.get(table.name)
+        if cached is None:
+            cached = self.known.rows[table.name] = {}
         row = cached.get(key)
         if row is None:
             if self.known.complete:
@@ -53,31 +55,34 @@ class BatchRows:
     def put(self, table: Table, row: Row) -> None:
         key = table.key_of(row)
         self._tables[table.name] = table
-        cached = self.known.rows.setdefault(table.name, {})
-        if len(table.key) > 1 and cached.get(key, _ABSENT) is _ABSENT:
-            prefix = (table.name, table.key[:-1], key[:-1])
-            self.known.by_prefix.setdefault(prefix, []).append(key)
-        cached[key] = row
+        self.known.rows.setdefault(table.name, {})[key] = row
         self._dirty.setdefault(table.name, {})[key] = row
 
-    def keys_where(self, table: Table, **equal: Any) -> list[Key]:
-        columns = tuple(c for c in table.key if c in equal)
-        prefixed = len(columns) == len(equal) and columns == table.key[: len(columns)]
-        added = (
-            self.known.by_prefix.get((table.name, columns, tuple(equal[c] for c in columns)), [])
-            if prefixed
-            else []
-        )
-        if self.known.complete and prefixed:
-            return list(added)
-        found = self._store.keys_where(table, equal)
-        if added:
-            seen = set(found)
-            found = found + [k for k in added if k not in seen]
-        return found
+    def run(self, statement: Statement, params: Params) -> None:
+        if statement.batched:
+            waiting = self._waiting.get(statement)
+            if waiting is None:
+                waiting = self._waiting[statement] = []
+            waiting.append(params)
+            return
+        self._flush()
+        changes = self._changes
+        if changes and changes[-1][0] is statement:
+            changes[-1][1].append(params)
+        else:
+            changes.append((statement, [params]))
+
+    def _flush(self) -> None:
+        if self._waiting:
+            self._changes.extend(self._waiting.items())
+            self._waiting = {}
 
     def size(self) -> int:
         return self.known.size()
 
     def dirty(self) -> Mapping[Table, Sequence[Row]]:
         return {self._tables[name]: list(rows.values()) for name, rows in self._dirty.items()}
+
+    def changes(self) -> list[tuple[Statement, list[Params]]]:
+        self._flush()
+        return self._changes

@@ -2,10 +2,10 @@
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 from etawatch.query_api.domain.facts import Fact
-from etawatch.query_api.domain.rows import Key, Row, Table
+from etawatch.query_api.domain.rows import Changes, Key, Row, Table
 
 
 class EventSource(Protocol):
@@ -19,7 +19,8 @@ class EventSource(Protocol):
 
 
 class ViewStore(Protocol):
-    """The views' database. ``commit`` writes rows and the position in one transaction."""
+    """The views' database. ``commit`` writes rows, changes and the position in one
+    transaction."""
 
     def position(self, projection: str) -> int: ...
 
@@ -29,11 +30,11 @@ class ViewStore(Protocol):
 
     def load(self, table: Table, key: Key) -> Row | None: ...
 
-    def keys_where(self, table: Table, equal: Mapping[str, Any]) -> list[Key]: ...
-
     def commit(
-        self, projection: str, rows: Mapping[Table, Sequence[Row]], position: int
-    ) -> None: ...
+        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
+    ) -> None:
+        """Write the documents, then run the set-based changes in order, then the position."""
+        ...
 
     def reset(self, projection: str, tables: Sequence[Table]) -> None:
         """Drop the projection's tables and its position; create them empty (``ensure`` adds

@@ -44,7 +44,11 @@ class Projector:
         projections: Iterable[Projection],
         batch_size: int = 1000,
         cache_rows: int = 1_000_000,
+        *,
+        create_tables: bool = True,
     ) -> None:
+        """``create_tables`` false: the tables exist, and their API indexes are left for later
+        (a rebuild creates them once at its end, rather than maintain them row by row)."""
         self.source = source
         self.store = store
         self.projections = list(projections)
@@ -52,8 +56,9 @@ class Projector:
         self.cache_rows = cache_rows
         self._known: dict[str, Known] = {}
         self._committed: dict[str, int] = {}
-        for projection in self.projections:
-            store.ensure(projection.tables)
+        if create_tables:
+            for projection in self.projections:
+                store.ensure(projection.tables)
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
         """Apply every event not yet applied (up to ``stop``); return how many events were read."""
@@ -104,7 +109,7 @@ class Projector:
         if last == position:
             return
         try:
-            self.store.commit(name, rows.dirty(), last)
+            self.store.commit(name, rows.dirty(), rows.changes(), last)
         except PositionTaken:
             log.info("another projector got there first", projection=name, position=last)
             return

@@ -41,7 +41,14 @@ def rebuild(
     position = store.position(projection.name)
     before = store.checksum(projection.tables)
     store.reset(projection.name, projection.tables)
-    projector = Projector(source, store, [projection], batch_size=batch_size, cache_rows=cache_rows)
+    projector = Projector(
+        source,
+        store,
+        [projection],
+        batch_size=batch_size,
+        cache_rows=cache_rows,
+        create_tables=False,  # ``reset`` made them; their indexes come after the replay
+    )
     started = time.perf_counter()
     events = projector.catch_up(stop=position, progress=progress)
     seconds = time.perf_counter() - started

@@ -67,6 +67,10 @@ class ItemCameBack(Fact):
     run_id: uuid.UUID | None = None
 
 
+ITEM_FACTS = (ItemBaselined, ItemChanged, ItemWentMissing, ItemCameBack)
+"""The facts of a supplier item, for ``isinstance`` (a tuple: checked on every event)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LineFact:
     supplier: str

@@ -1,16 +1,23 @@
 """Rows of the read models: tables described once, and the port the projections write through.
 
-A row is a dict of its key columns, its filter columns and ``doc``, the JSON document the API
-serves. Projections only ``get``, ``put`` and look up ``keys_where``; whether the rows live in
-memory (``as_of``, tests) or in SQL (the views) is not their concern.
+Two kinds of tables. A document table holds rows of key columns, filter columns and ``doc``, the
+JSON document the API serves; projections ``get`` and ``put`` them. A set-based table (``doc``
+false) is only changed by ``run``: a SQL statement (``?`` markers) that may touch many rows at
+once, such as every open order line of an item. Statements run in the order they were given,
+after the batch's documents are written, so a set-based table is never also ``put``.
+
+``MemoryRows`` keeps documents in dicts and set-based tables in an in-memory SQLite database:
+for answers ``as_of`` a moment, and for tests.
 """
 
-from collections.abc import Iterable, Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
+Params = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -18,10 +25,14 @@ class Table:
     name: str
     key: tuple[str, ...]
     columns: tuple[str, ...] = ()
-    """Columns stored beside the document, for filters and ordering."""
+    """Columns stored beside the document, for filters and ordering (all of a set-based table's
+    columns but its key)."""
     ints: frozenset[str] = frozenset()
     """Columns holding integers (every other column is text)."""
     indexes: tuple[tuple[str, ...], ...] = ()
+    """Indexes for the API's questions: a rebuild creates them once, at its end."""
+    lookups: tuple[tuple[str, ...], ...] = ()
+    """Indexes the statements need while the table is written: created with it."""
     doc: bool = True
 
     @property
@@ -34,12 +45,46 @@ class Table:
         return tuple([row[c] for c in self.key])
 
 
+@dataclass(frozen=True, eq=False)
+class Statement:
+    """A set-based change. ``batched``: a plain insert into one table, which may be sent with
+    the other inserts of its batch (inserts into different tables commute).
+
+    Each statement is one constant, equal only to itself (hashed by identity: cheap)."""
+
+    sql: str
+    tables: tuple[Table, ...]
+    batched: bool = False
+
+
+Changes = Sequence[tuple[Statement, Sequence[Params]]]
+"""Set-based changes in the order they are to run, each statement with its parameter rows."""
+
+
+def ddl(table: Table, *, indexes: bool = True) -> list[str]:
+    """``CREATE`` statements of ``table`` (the same for SQLite and PostgreSQL)."""
+    columns = [
+        f"{c} {'BIGINT' if c in table.ints else 'TEXT'}" + (" NOT NULL" if c in table.key else "")
+        for c in (*table.key, *table.columns)
+    ]
+    if table.doc:
+        columns.append("doc TEXT NOT NULL")
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {table.name} "
+        f"({', '.join(columns)}, PRIMARY KEY ({', '.join(table.key)}))"
+    ]
+    for index in (*table.lookups, *(table.indexes if indexes else ())):
+        name = f"ix_{table.name}_{'_'.join(index)}"
+        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
+    return statements
+
+
 class Rows(Protocol):
     def get(self, table: Table, key: Key) -> Row | None: ...
 
     def put(self, table: Table, row: Row) -> None: ...
 
-    def keys_where(self, table: Table, **equal: Any) -> list[Key]: ...
+    def run(self, statement: Statement, params: Params) -> None: ...
 
 
 class MemoryRows:
@@ -47,6 +92,8 @@ class MemoryRows:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[Key, Row]] = {}
+        self._db: sqlite3.Connection | None = None
+        self._created: set[str] = set()
 
     def get(self, table: Table, key: Key) -> Row | None:
         return self.tables.get(table.name, {}).get(key)
@@ -54,15 +101,45 @@ class MemoryRows:
     def put(self, table: Table, row: Row) -> None:
         self.tables.setdefault(table.name, {})[table.key_of(row)] = row
 
-    def keys_where(self, table: Table, **equal: Any) -> list[Key]:
-        return [
-            key
-            for key, row in self.tables.get(table.name, {}).items()
-            if all(row.get(c) == v for c, v in equal.items())
-        ]
+    def run(self, statement: Statement, params: Params) -> None:
+        self.run_many(statement, [params])
+
+    def run_many(self, statement: Statement, params: Sequence[Params]) -> None:
+        db = self._database(statement.tables)
+        db.executemany(statement.sql, params)
+
+    def select(
+        self, tables: Sequence[Table], sql: str, params: Params = ()
+    ) -> list[tuple[Any, ...]]:
+        """Read set-based ``tables`` (empty where no statement has touched them)."""
+        return self._database(tables).execute(sql, params).fetchall()
 
     def rows(self, table: Table) -> Iterator[Row]:
-        yield from self.tables.get(table.name, {}).values()
+        if table.doc:
+            yield from self.tables.get(table.name, {}).values()
+            return
+        if table.name not in self._created:
+            return
+        columns = table.all_columns
+        sql = f"SELECT {', '.join(columns)} FROM {table.name}"  # noqa: S608
+        for found in self.select((table,), sql):
+            yield dict(zip(columns, found, strict=True))
+
+    def drop(self, table: Table) -> None:
+        self.tables.pop(table.name, None)
+        if table.name in self._created:
+            self._database(()).execute(f"DROP TABLE {table.name}")
+            self._created.discard(table.name)
+
+    def _database(self, tables: Iterable[Table]) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = sqlite3.connect(":memory:", isolation_level=None)
+        for table in tables:
+            if table.name not in self._created:
+                for statement in ddl(table):
+                    self._db.execute(statement)
+                self._created.add(table.name)
+        return self._db
 
 
 def sorted_rows(table: Table, rows: Iterable[Row]) -> list[Row]:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from etawatch.query_api.domain.facts import (
+    ITEM_FACTS,
     Fact,
     ItemBaselined,
     ItemCameBack,
@@ -97,7 +98,7 @@ class CatalogProjection:
     tables: tuple[Table, ...] = (ITEMS, ITEM_HISTORY, CHANGES)
 
     def apply(self, fact: Fact, rows: Rows) -> None:
-        if not isinstance(fact, ItemBaselined | ItemChanged | ItemWentMissing | ItemCameBack):
+        if not isinstance(fact, ITEM_FACTS):
             return
         key = (fact.supplier, fact.sku)
         current = rows.get(ITEMS, key)

@@ -28,6 +28,7 @@ RUNS = Table(
 HEALTH = Table("qa_supplier_health", key=("supplier",))
 
 RunFact = RunSucceeded | RunFailed | RunCompared | RunNotCompared
+_RUN_FACTS = (RunSucceeded, RunFailed, RunCompared, RunNotCompared)
 
 
 def _new_run(fact: RunFact) -> dict[str, Any]:
@@ -71,7 +72,7 @@ class RunsProjection:
             health["failing_since"] = iso(fact.failing_since)
             rows.put(HEALTH, {"supplier": fact.supplier, "doc": health})
             return
-        if not isinstance(fact, RunSucceeded | RunFailed | RunCompared | RunNotCompared):
+        if not isinstance(fact, _RUN_FACTS):
             return
         run_id = str(fact.run_id)
         row = rows.get(RUNS, (run_id,))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from fastapi.responses import Response
 
 
-def json_response(text: str) -> Response:
+def json_response(text: str | bytes) -> Response:
     return Response(content=text, media_type="application/json")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from etawatch.contracts.messages import OrderClosed, OrderPlaced
 from etawatch.query_api.adapters.view_queries import OrderFilter
@@ -66,7 +66,7 @@ async def get_order(api: ReadApi, shop_order_id: OrderId, as_of: AsOf = None) ->
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"order {shop_order_id!r} was unknown then"
             )
-        return JSONResponse(doc)
+        return json_response(doc)
     text = await api.queries.order(shop_order_id)
     if text is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {shop_order_id!r}")
