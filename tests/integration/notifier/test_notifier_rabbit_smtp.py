@@ -3,9 +3,10 @@
 import datetime as dt
 import json
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
+from etawatch_testing.infra import RabbitVhost
 from etawatch_testing.notifier import NOW, PRE, change
 from etawatch_testing.smtp import smtp_server
 
@@ -17,12 +18,12 @@ from etawatch.contracts.messages import (
     NotificationFailed,
     NotificationFailureReason,
 )
-from etawatch.contracts.topology import ERROR_HEADER
+from etawatch.contracts.topology import ERROR_HEADER, NOTIFIER_CHANGES
 from etawatch.notifier.adapters.smtp import SmtpConfig, SmtpSession
 from etawatch.notifier.application.ports import DeliveryError
 from etawatch.notifier.domain.model import PendingChange
 
-from .conftest import Harness, eventually
+from .conftest import PREFETCH, Harness, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +66,54 @@ async def test_an_eta_changed_in_gives_one_correct_email_out(harness: Harness) -
     assert outcome.data.shop_order_id == order
     assert outcome.data.change_ids == (envelope.id,)
     assert outcome.data.message_id == message["Message-ID"]
+
+
+async def test_the_queue_is_consumed_on_a_channel_of_its_own_with_its_prefetch(
+    harness: Harness, vhost: RabbitVhost
+) -> None:
+    """Declared before the subscriber started, the queue was read on the broker's shared
+    default channel with no prefetch limit at all."""
+
+    def consuming() -> list[dict[str, Any]]:
+        return [c for c in vhost.consumers() if c["queue_name"] == NOTIFIER_CHANGES.name]
+
+    async def one() -> list[dict[str, Any]]:
+        return consuming()
+
+    [consumer] = await eventually(one)
+    assert consumer["prefetch_count"] == PREFETCH
+    assert consumer["ack_required"] is True
+
+
+async def test_an_older_change_arriving_after_a_newer_one_was_told_sends_nothing(
+    harness: Harness,
+) -> None:
+    """Changes of one line published newest first (as a redelivery or a second replica may
+    hand them over): the customer is told the newest state once, never the older one."""
+    order = order_id()
+    older = change(order=order, after=LATER, observed_at=NOW)
+    newer = change(
+        order=order,
+        before=LATER,
+        after=(Availability.SOLD_OUT, ""),
+        observed_at=NOW + dt.timedelta(minutes=1),
+    )
+    await harness.publish_envelope(newer)
+    await harness.stored(order)
+    [told] = await harness.service.flush_due(NOW + WINDOW)
+    assert told.change_ids == (newer.id,)
+    await harness.publish_envelope(older)
+    await harness.stored(order)
+    assert await harness.service.flush_due(NOW + 2 * WINDOW) == []
+    assert await harness.store.pending_of(order) == []
+    assert (
+        harness.service.metrics.registry.get_sample_value(
+            "etawatch_notifier_suppressed_total", {"reason": "superseded"}
+        )
+        == 1
+    )
+    harness.smtp.wait_for(1)
+    assert len(harness.smtp.messages) == 1
 
 
 async def test_redelivery_and_replay_send_nothing_more(harness: Harness) -> None:

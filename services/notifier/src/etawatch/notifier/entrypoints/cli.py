@@ -38,7 +38,7 @@ async def _run(settings: NotifierSettings) -> None:
     broker = RabbitBroker(settings.amqp_url.get_secret_value())
     service = await build_notifier(settings, RabbitBus(broker))
     start_http_server(settings.metrics_port, registry=service.metrics.registry)
-    await create_app(broker, service, settings.flush_interval_seconds).run()
+    await create_app(broker, service, settings.flush_interval_seconds, settings.prefetch).run()
 
 
 @app.command()
