@@ -3,12 +3,15 @@
 import datetime as dt
 import json
 import uuid
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from etawatch_testing.infra import RabbitVhost
-from etawatch_testing.notifier import NOW, PRE, change
+from etawatch_testing.notifier import NOW, PRE, change, notifier
 from etawatch_testing.smtp import smtp_server
+from faststream import TestApp
+from faststream.rabbit import RabbitBroker
 
 from etawatch.contracts.availability import Availability
 from etawatch.contracts.envelope import to_json
@@ -20,8 +23,12 @@ from etawatch.contracts.messages import (
 )
 from etawatch.contracts.topology import ERROR_HEADER, NOTIFIER_CHANGES
 from etawatch.notifier.adapters.smtp import SmtpConfig, SmtpSession
+from etawatch.notifier.adapters.sql.database import SqliteDatabase
+from etawatch.notifier.adapters.sql.store import SqlNotifierStore
 from etawatch.notifier.application.ports import DeliveryError
 from etawatch.notifier.domain.model import PendingChange
+from etawatch.notifier.entrypoints.stream import create_app
+from etawatch.runtime.rabbit import RabbitBus
 
 from .conftest import PREFETCH, Harness, eventually
 
@@ -83,6 +90,28 @@ async def test_the_queue_is_consumed_on_a_channel_of_its_own_with_its_prefetch(
     [consumer] = await eventually(one)
     assert consumer["prefetch_count"] == PREFETCH
     assert consumer["ack_required"] is True
+
+
+async def test_the_service_application_consumes_with_its_prefetch(
+    vhost: RabbitVhost, tmp_path: Path
+) -> None:
+    """``etawatch-notifier run``'s application declares after its subscriber started."""
+    store = SqlNotifierStore(SqliteDatabase(str(tmp_path / "app.db")))
+    await store.create_tables()
+    broker = RabbitBroker(vhost.url, logger=None)
+    service = await notifier(store=store, bus=RabbitBus(broker))
+    app = create_app(broker, service, interval=3600, prefetch=PREFETCH + 1)
+
+    async def consuming() -> list[dict[str, Any]]:
+        return [
+            c
+            for c in vhost.consumers()
+            if c["queue_name"] == NOTIFIER_CHANGES.name and c["prefetch_count"] == PREFETCH + 1
+        ]
+
+    async with TestApp(app):
+        assert len(await eventually(consuming)) == 1
+    await store.close()
 
 
 async def test_an_older_change_arriving_after_a_newer_one_was_told_sends_nothing(
