@@ -1,7 +1,9 @@
 """The notifier end to end through real RabbitMQ and a real SMTP server on loopback."""
 
+import asyncio
 import datetime as dt
 import json
+import random
 import uuid
 from pathlib import Path
 from typing import Any, Literal
@@ -143,6 +145,51 @@ async def test_an_older_change_arriving_after_a_newer_one_was_told_sends_nothing
     )
     harness.smtp.wait_for(1)
     assert len(harness.smtp.messages) == 1
+
+
+async def test_many_changes_of_one_line_in_any_order_only_ever_move_forward(
+    harness: Harness,
+) -> None:
+    """80 successive changes of one line, published shuffled while flushes run all along: each
+    email tells a newer observation than the one before, and the last state is the newest."""
+    order = order_id()
+    dates = [dt.date(2027, 3, 15) + dt.timedelta(days=7 * i) for i in range(81)]
+    states = [(PRE, f"{d.day}. {d.month}. {d.year}") for d in dates]
+    changes = [
+        change(
+            order=order,
+            before=states[i],
+            after=states[i + 1],
+            observed_at=NOW + dt.timedelta(minutes=i),
+        )
+        for i in range(80)
+    ]
+    rank = {c.id: i for i, c in enumerate(changes)}
+    shuffled = random.Random(7).sample(changes, len(changes))
+    told: list[int] = []
+    registry = harness.service.metrics.registry
+
+    async def flush_all_along() -> None:
+        while True:
+            stored = registry.get_sample_value("etawatch_notifier_changes_received_total") or 0
+            done = stored == len(changes) and not await harness.store.pending_of(order)
+            deliveries = await harness.service.flush_due(NOW + 4 * WINDOW)
+            told.extend(max(rank[cid] for cid in d.change_ids) for d in deliveries)
+            if done:
+                return
+            await asyncio.sleep(0.005)
+
+    flusher = asyncio.create_task(flush_all_along())
+    for envelope in shuffled:
+        await harness.publish_envelope(envelope)
+    await asyncio.wait_for(flusher, 60)
+
+    assert told, "nothing was told"
+    assert told == sorted(set(told))  # never back to an older observation
+    assert told[-1] == 79
+    [baseline] = (await harness.store.baselines_of(order)).values()
+    assert baseline.as_of == changes[-1].data.observed_at
+    assert baseline.state.eta.raw == states[-1][1]
 
 
 async def test_redelivery_and_replay_send_nothing_more(harness: Harness) -> None:
