@@ -71,7 +71,7 @@ class PendingChange:
     @property
     def newness(self) -> tuple[dt.datetime, dt.datetime]:
         """Sort key: by the observation's own time, then by arrival (for equal times)."""
-        return (self.change.observed_at, self.received_at)
+        return (self.observed_at, self.received_at)
 
     @property
     def key(self) -> ItemKey:
