@@ -28,6 +28,7 @@ from etawatch.notifier.adapters.sql.database import SqliteDatabase
 from etawatch.notifier.adapters.sql.store import SqlNotifierStore
 from etawatch.notifier.application.ports import SystemClock
 from etawatch.notifier.application.service import NotifierService
+from etawatch.notifier.config import NotifierSettings
 from etawatch.notifier.entrypoints import asyncapi as notifier_api
 from etawatch.notifier.entrypoints.stream import create_app
 from etawatch.notifier.rendering.compose import EmailComposer, ShopProfile
@@ -86,7 +87,12 @@ async def notifier_broker() -> RabbitBroker:
             composer=EmailComposer(ShopProfile(name="shop", sender="shop@example.invalid")),
             clock=SystemClock(),
         )
-        create_app(broker, service, interval=1.0)
+        create_app(
+            broker,
+            service,
+            interval=1.0,
+            prefetch=NotifierSettings.model_fields["prefetch"].default,
+        )
     finally:
         await database.close()
     declare_publications(broker, notifier_api.PUBLICATIONS)

@@ -28,6 +28,7 @@ from etawatch.notifier.rendering.compose import EmailComposer
 from etawatch.runtime.rabbit import RabbitBus
 
 T = TypeVar("T")
+PREFETCH = 7
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +123,7 @@ async def harness(vhost: RabbitVhost, smtp: SmtpServer, tmp_path: Path) -> Async
             operator_email="provoz@figurky.example", retry_backoff=dt.timedelta(minutes=1)
         ),
     )
-    register_consumer(broker, service, bus)
+    register_consumer(broker, service, bus, PREFETCH)
     await start_consuming(broker)
     connection = await aio_pika.connect_robust(vhost.url)
     channel = await connection.channel()

@@ -1,13 +1,19 @@
 """The notifier end to end through real RabbitMQ and a real SMTP server on loopback."""
 
+import asyncio
 import datetime as dt
 import json
+import random
 import uuid
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import pytest
-from etawatch_testing.notifier import NOW, PRE, change
+from etawatch_testing.infra import RabbitVhost
+from etawatch_testing.notifier import NOW, PRE, change, notifier
 from etawatch_testing.smtp import smtp_server
+from faststream import TestApp
+from faststream.rabbit import RabbitBroker
 
 from etawatch.contracts.availability import Availability
 from etawatch.contracts.envelope import to_json
@@ -17,12 +23,16 @@ from etawatch.contracts.messages import (
     NotificationFailed,
     NotificationFailureReason,
 )
-from etawatch.contracts.topology import ERROR_HEADER
+from etawatch.contracts.topology import ERROR_HEADER, NOTIFIER_CHANGES
 from etawatch.notifier.adapters.smtp import SmtpConfig, SmtpSession
+from etawatch.notifier.adapters.sql.database import SqliteDatabase
+from etawatch.notifier.adapters.sql.store import SqlNotifierStore
 from etawatch.notifier.application.ports import DeliveryError
 from etawatch.notifier.domain.model import PendingChange
+from etawatch.notifier.entrypoints.stream import create_app
+from etawatch.runtime.rabbit import RabbitBus
 
-from .conftest import Harness, eventually
+from .conftest import PREFETCH, Harness, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +75,121 @@ async def test_an_eta_changed_in_gives_one_correct_email_out(harness: Harness) -
     assert outcome.data.shop_order_id == order
     assert outcome.data.change_ids == (envelope.id,)
     assert outcome.data.message_id == message["Message-ID"]
+
+
+async def test_the_queue_is_consumed_on_a_channel_of_its_own_with_its_prefetch(
+    harness: Harness, vhost: RabbitVhost
+) -> None:
+    """Declared before the subscriber started, the queue was read on the broker's shared
+    default channel with no prefetch limit at all."""
+
+    def consuming() -> list[dict[str, Any]]:
+        return [c for c in vhost.consumers() if c["queue_name"] == NOTIFIER_CHANGES.name]
+
+    async def one() -> list[dict[str, Any]]:
+        return consuming()
+
+    [consumer] = await eventually(one)
+    assert consumer["prefetch_count"] == PREFETCH
+    assert consumer["ack_required"] is True
+
+
+async def test_the_service_application_consumes_with_its_prefetch(
+    vhost: RabbitVhost, tmp_path: Path
+) -> None:
+    """``etawatch-notifier run``'s application declares after its subscriber started."""
+    store = SqlNotifierStore(SqliteDatabase(str(tmp_path / "app.db")))
+    await store.create_tables()
+    broker = RabbitBroker(vhost.url, logger=None)
+    service = await notifier(store=store, bus=RabbitBus(broker))
+    app = create_app(broker, service, interval=3600, prefetch=PREFETCH + 1)
+
+    async def consuming() -> list[dict[str, Any]]:
+        return [
+            c
+            for c in vhost.consumers()
+            if c["queue_name"] == NOTIFIER_CHANGES.name and c["prefetch_count"] == PREFETCH + 1
+        ]
+
+    async with TestApp(app):
+        assert len(await eventually(consuming)) == 1
+    await store.close()
+
+
+async def test_an_older_change_arriving_after_a_newer_one_was_told_sends_nothing(
+    harness: Harness,
+) -> None:
+    """Changes of one line published newest first (as a redelivery or a second replica may
+    hand them over): the customer is told the newest state once, never the older one."""
+    order = order_id()
+    older = change(order=order, after=LATER, observed_at=NOW)
+    newer = change(
+        order=order,
+        before=LATER,
+        after=(Availability.SOLD_OUT, ""),
+        observed_at=NOW + dt.timedelta(minutes=1),
+    )
+    await harness.publish_envelope(newer)
+    await harness.stored(order)
+    [told] = await harness.service.flush_due(NOW + WINDOW)
+    assert told.change_ids == (newer.id,)
+    await harness.publish_envelope(older)
+    await harness.stored(order)
+    assert await harness.service.flush_due(NOW + 2 * WINDOW) == []
+    assert await harness.store.pending_of(order) == []
+    assert (
+        harness.service.metrics.registry.get_sample_value(
+            "etawatch_notifier_suppressed_total", {"reason": "superseded"}
+        )
+        == 1
+    )
+    harness.smtp.wait_for(1)
+    assert len(harness.smtp.messages) == 1
+
+
+async def test_many_changes_of_one_line_in_any_order_only_ever_move_forward(
+    harness: Harness,
+) -> None:
+    """80 successive changes of one line, published shuffled while flushes run all along: each
+    email tells a newer observation than the one before, and the last state is the newest."""
+    order = order_id()
+    dates = [dt.date(2027, 3, 15) + dt.timedelta(days=7 * i) for i in range(81)]
+    states = [(PRE, f"{d.day}. {d.month}. {d.year}") for d in dates]
+    changes = [
+        change(
+            order=order,
+            before=states[i],
+            after=states[i + 1],
+            observed_at=NOW + dt.timedelta(minutes=i),
+        )
+        for i in range(80)
+    ]
+    rank = {c.id: i for i, c in enumerate(changes)}
+    shuffled = random.Random(7).sample(changes, len(changes))
+    told: list[int] = []
+    registry = harness.service.metrics.registry
+
+    async def flush_all_along() -> None:
+        while True:
+            stored = registry.get_sample_value("etawatch_notifier_changes_received_total") or 0
+            done = stored == len(changes) and not await harness.store.pending_of(order)
+            deliveries = await harness.service.flush_due(NOW + 4 * WINDOW)
+            told.extend(max(rank[cid] for cid in d.change_ids) for d in deliveries)
+            if done:
+                return
+            await asyncio.sleep(0.005)
+
+    flusher = asyncio.create_task(flush_all_along())
+    for envelope in shuffled:
+        await harness.publish_envelope(envelope)
+    await asyncio.wait_for(flusher, 60)
+
+    assert told, "nothing was told"
+    assert told == sorted(set(told))  # never back to an older observation
+    assert told[-1] == 79
+    [baseline] = (await harness.store.baselines_of(order)).values()
+    assert baseline.as_of == changes[-1].data.observed_at
+    assert baseline.state.eta.raw == states[-1][1]
 
 
 async def test_redelivery_and_replay_send_nothing_more(harness: Harness) -> None:

@@ -100,6 +100,38 @@ async def test_a_plan_is_committed_once_and_a_stale_one_writes_nothing(
     assert not await store.add_pending(change_, raw)  # a replay after it was told
 
 
+async def test_baselines_keep_when_their_newest_change_was_observed(
+    store: SqlNotifierStore,
+) -> None:
+    change_, raw = pending(observed_at=NOW - dt.timedelta(minutes=5))
+    await store.add_pending(change_, raw)
+    plan = plan_order("O-1", await store.pending_of("O-1"), {}, NotificationPolicy())
+    await store.commit_plan(plan, outgoing("n-1"))
+    [baseline] = (await store.baselines_of("O-1")).values()
+    assert baseline.as_of == NOW - dt.timedelta(minutes=5)
+
+
+async def test_a_database_from_before_gets_the_new_column_and_keeps_its_rows(
+    database_url: str,
+) -> None:
+    old = SqlNotifierStore(open_database(database_url))
+    async with old.db.transaction() as tx:
+        await tx.execute(
+            "CREATE TABLE notifier_baselines (shop_order_id TEXT NOT NULL, supplier TEXT NOT NULL,"
+            " sku TEXT NOT NULL, state TEXT NOT NULL, held_change_ids TEXT NOT NULL,"
+            " PRIMARY KEY (shop_order_id, supplier, sku))"
+        )
+        await tx.execute(
+            "INSERT INTO notifier_baselines VALUES ('O-1', 'acme', 'FIG-1', ?, '[]')",
+            ('{"availability": "pre_order", "eta": {"raw": "Q2 2027"}}',),
+        )
+    await old.create_tables()
+    [baseline] = (await old.baselines_of("O-1")).values()
+    assert baseline.as_of is None
+    assert baseline.state.eta.raw == "Q2 2027"
+    await old.close()
+
+
 async def test_a_claim_is_a_lease(store: SqlNotifierStore) -> None:
     assert await store.queue(outgoing("n-1"))
     assert not await store.queue(outgoing("n-1"))

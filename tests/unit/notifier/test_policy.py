@@ -128,7 +128,7 @@ def test_flapping_inside_the_window_is_never_told() -> None:
     [suppressed] = plan.suppressed
     assert suppressed.reason is SuppressReason.FLAPPING
     key = ItemKey("2026-0001", "acme", "FIG-1")
-    assert plan.baselines[key] == Baseline(state(PRE, "15. 3. 2027"))
+    assert plan.baselines[key] == Baseline(state(PRE, "15. 3. 2027"), as_of=back.observed_at)
 
 
 def test_last_new_value_against_first_previous_value_within_the_window() -> None:
@@ -149,26 +149,32 @@ def test_last_new_value_against_first_previous_value_within_the_window() -> None
     assert item.shift_days == 15
 
 
+def slip(
+    *, before: tuple[Availability, str], after: tuple[Availability, str], hours: float
+) -> Envelope[ETAChanged]:
+    return change(before=before, after=after, observed_at=NOW + dt.timedelta(hours=hours))
+
+
 def test_small_slips_accumulate_across_windows_until_they_pass_the_threshold() -> None:
     key = ItemKey("2026-0001", "acme", "FIG-1")
     slip1 = pending(change(before=(PRE, "15. 3. 2027"), after=(PRE, "18. 3. 2027")))
     plan1 = plan_order("2026-0001", [slip1], {}, POLICY)
     assert plan1.digest is None
     assert plan1.suppressed[0].reason is SuppressReason.BELOW_THRESHOLD
-    assert plan1.baselines[key] == Baseline(state(PRE, "15. 3. 2027"), (slip1.change_id,))
+    assert plan1.baselines[key] == Baseline(state(PRE, "15. 3. 2027"), (slip1.change_id,), NOW)
 
-    slip2 = pending(change(before=(PRE, "18. 3. 2027"), after=(PRE, "21. 3. 2027")), 60)
+    slip2 = pending(slip(before=(PRE, "18. 3. 2027"), after=(PRE, "21. 3. 2027"), hours=1), 60)
     plan2 = plan_order("2026-0001", [slip2], plan1.baselines, POLICY)
     assert plan2.digest is None  # 6 days in total: still below 7
 
-    slip3 = pending(change(before=(PRE, "21. 3. 2027"), after=(PRE, "23. 3. 2027")), 120)
+    slip3 = pending(slip(before=(PRE, "21. 3. 2027"), after=(PRE, "23. 3. 2027"), hours=2), 120)
     plan3 = plan_order("2026-0001", [slip3], plan2.baselines, POLICY)
     assert plan3.digest is not None
     [item] = plan3.digest.items
     assert item.before == state(PRE, "15. 3. 2027")
     assert item.shift_days == 8
     assert item.change_ids == (slip1.change_id, slip2.change_id, slip3.change_id)
-    assert plan3.baselines[key] == Baseline(state(PRE, "23. 3. 2027"))
+    assert plan3.baselines[key] == Baseline(state(PRE, "23. 3. 2027"), as_of=slip3.observed_at)
 
 
 def test_held_slips_that_are_reverted_carry_nothing_forward() -> None:
@@ -177,7 +183,7 @@ def test_held_slips_that_are_reverted_carry_nothing_forward() -> None:
     back = pending(change(before=(PRE, "18. 3. 2027"), after=(PRE, "15. 3. 2027")))
     plan = plan_order("2026-0001", [back], {key: held}, POLICY)
     assert plan.digest is None
-    assert plan.baselines[key] == Baseline(state(PRE, "15. 3. 2027"))
+    assert plan.baselines[key] == Baseline(state(PRE, "15. 3. 2027"), as_of=back.observed_at)
 
 
 def test_digest_is_addressed_with_the_latest_customer_details() -> None:
@@ -187,6 +193,69 @@ def test_digest_is_addressed_with_the_latest_customer_details() -> None:
     assert plan.digest is not None
     assert plan.digest.recipient.email == "new@example.com"
     assert plan.digest.recipient.locale == "en"
+
+
+def test_the_recipient_comes_from_the_newest_observation_not_the_last_arrival() -> None:
+    new = pending(
+        change(
+            email="new@example.com",
+            locale="en",
+            after=(PRE, "01/2028"),
+            observed_at=NOW + dt.timedelta(minutes=5),
+        )
+    )
+    old = pending(change(sku="B", email="old@example.com", after=(PRE, "02/2028")), 3)
+    plan = plan_order("2026-0001", [new, old], {}, POLICY)  # the older one arrived last
+    assert plan.digest is not None
+    assert plan.digest.recipient.email == "new@example.com"
+    assert plan.digest.recipient.locale == "en"
+
+
+def test_a_change_older_than_one_already_planned_is_superseded_not_told() -> None:
+    """Two changes of one line arriving reversed, in two windows: the older never wins."""
+    key = ItemKey("2026-0001", "acme", "FIG-1")
+    older = pending(change(before=(PRE, "15. 3. 2027"), after=(PRE, "01/2028")), 31)
+    newer = pending(
+        change(
+            before=(PRE, "01/2028"),
+            after=(Availability.SOLD_OUT, ""),
+            observed_at=NOW + dt.timedelta(minutes=1),
+        )
+    )
+    first = plan_order("2026-0001", [newer], {}, POLICY)
+    assert first.digest is not None
+    assert first.baselines[key] == Baseline(
+        state(Availability.SOLD_OUT, ""), as_of=NOW + dt.timedelta(minutes=1)
+    )
+
+    late = plan_order("2026-0001", [older], first.baselines, POLICY)
+    assert late.digest is None
+    assert late.consumed == (older.change_id,)
+    [suppressed] = late.suppressed
+    assert suppressed.reason is SuppressReason.SUPERSEDED
+    assert suppressed.change_ids == (older.change_id,)
+    assert key not in late.baselines  # what the customer knows stays as it was
+
+
+def test_within_a_window_only_changes_newer_than_the_baseline_count() -> None:
+    key = ItemKey("2026-0001", "acme", "FIG-1")
+    told = Baseline(state(PRE, "01/2028"), as_of=NOW + dt.timedelta(minutes=1))
+    stale = pending(change(before=(PRE, "15. 3. 2027"), after=(PRE, "02/2028")), 2)
+    fresh = pending(
+        change(
+            before=(PRE, "01/2028"),
+            after=(PRE, "03/2028"),
+            observed_at=NOW + dt.timedelta(minutes=2),
+        ),
+        1,
+    )
+    plan = plan_order("2026-0001", [stale, fresh], {key: told}, POLICY)
+    assert plan.digest is not None
+    [item] = plan.digest.items
+    assert (item.before, item.after) == (state(PRE, "01/2028"), state(PRE, "03/2028"))
+    assert item.change_ids == (fresh.change_id,)
+    assert [s.reason for s in plan.suppressed] == [SuppressReason.SUPERSEDED]
+    assert set(plan.consumed) == {stale.change_id, fresh.change_id}
 
 
 def test_planning_refuses_changes_of_another_order_or_without_previous_values() -> None:

@@ -155,6 +155,26 @@ async def test_a_reverted_change_is_never_sent() -> None:
     assert counter(service, "etawatch_notifier_suppressed_total", reason="flapping") == 1
 
 
+async def test_changes_of_one_line_arriving_reversed_tell_only_the_newest_state() -> None:
+    """The newer change is handled and told first; the older one, late, changes nothing."""
+    transport, clock = RecordingTransport(), FakeClock()
+    service = await notifier(transport=transport, clock=clock)
+    older = change(after=LATER, observed_at=NOW)
+    newer = change(
+        before=LATER,
+        after=(Availability.SOLD_OUT, ""),
+        observed_at=NOW + dt.timedelta(minutes=1),
+    )
+    await service.handle(newer)
+    [told] = await service.flush_due(clock.advance(minutes=31))
+    assert told.change_ids == (newer.id,)
+    await service.handle(older)  # e.g. redelivered after a failure, or read by another replica
+    assert await service.flush_due(clock.advance(minutes=31)) == []
+    assert len(transport.sent) == 1
+    assert counter(service, "etawatch_notifier_suppressed_total", reason="superseded") == 1
+    assert await service.store.pending_of(older.data.shop_order_id) == []
+
+
 async def test_small_slips_are_held_and_told_together_once_they_add_up() -> None:
     transport, clock = RecordingTransport(), FakeClock()
     service = await notifier(transport=transport, clock=clock)
@@ -162,7 +182,7 @@ async def test_small_slips_are_held_and_told_together_once_they_add_up() -> None
     await service.handle(slip1)
     await service.flush_due(clock.advance(hours=1))
     assert transport.sent == []
-    slip2 = change(before=(PRE, "19. 3. 2027"), after=(PRE, "24. 3. 2027"))
+    slip2 = change(before=(PRE, "19. 3. 2027"), after=(PRE, "24. 3. 2027"), observed_at=clock.now())
     await service.handle(slip2)
     [delivery] = await service.flush_due(clock.advance(hours=1))
     assert delivery.change_ids == tuple(sorted((slip1.id, slip2.id)))

@@ -43,7 +43,11 @@ def dead_letter_queue(spec: QueueSpec) -> RabbitQueue:
 
 
 async def declare_topology(broker: RabbitBroker, specs: tuple[QueueSpec, ...] = ()) -> None:
-    """Declare every exchange, the given queues with their bindings, and their DLQs."""
+    """Declare every exchange, the given queues with their DLQs, then the queues' bindings.
+
+    A queue's DLQ is bound before the queue itself is: a consumer that already reads the queue
+    can dead-letter the first message that reaches it.
+    """
     for name in EXCHANGES:
         await broker.declare_exchange(exchange(name))
     dlx = await broker.declare_exchange(
@@ -51,11 +55,11 @@ async def declare_topology(broker: RabbitBroker, specs: tuple[QueueSpec, ...] = 
     )
     for spec in specs:
         declared = await broker.declare_queue(queue(spec))
+        dlq = await broker.declare_queue(dead_letter_queue(spec))
+        await dlq.bind(dlx, routing_key=spec.name)
         for binding in spec.bindings:
             source = await broker.declare_exchange(exchange(binding.exchange))
             await declared.bind(source, routing_key=binding.routing_key)
-        dlq = await broker.declare_queue(dead_letter_queue(spec))
-        await dlq.bind(dlx, routing_key=spec.name)
 
 
 class RabbitBus:

@@ -90,6 +90,12 @@ class NotifierSettings(ProbedServiceSettings):
         gt=0,
         description="How long a message being sent is reserved; after a crash it is resent then.",
     )
+    prefetch: int = Field(
+        100,
+        ge=1,
+        description="Unacknowledged changes RabbitMQ hands the consumer; also how many are "
+        "stored at the same time.",
+    )
     metrics_port: int = Field(
         9103, description="Port of /metrics and of the probes /healthz and /readyz."
     )

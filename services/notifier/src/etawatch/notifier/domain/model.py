@@ -15,6 +15,7 @@ class SuppressReason(StrEnum):
     MISSING_PREVIOUS = "missing_previous"
     DUPLICATE = "duplicate"
     FLAPPING = "flapping"
+    SUPERSEDED = "superseded"
     BELOW_THRESHOLD = "below_threshold"
     EARLIER_NOT_TOLD = "earlier_not_told"
     NOT_TOLD_BY_POLICY = "not_told_by_policy"
@@ -41,10 +42,18 @@ class ItemKey:
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
-    """What the customer last knew of an item, and the changes since then not told yet."""
+    """What the customer last knew of an item, and the changes since then not told yet.
+
+    ``as_of`` is when the newest change planned for the item was observed (``None`` before
+    any): a change observed no later than that arrived late and is superseded.
+    """
 
     state: ItemState
     held_change_ids: tuple[str, ...] = ()
+    as_of: dt.datetime | None = None
+
+    def supersedes(self, change: "PendingChange") -> bool:
+        return self.as_of is not None and change.observed_at <= self.as_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,15 @@ class PendingChange:
     change_id: str
     received_at: dt.datetime
     change: ETAChanged
+
+    @property
+    def observed_at(self) -> dt.datetime:
+        return self.change.observed_at
+
+    @property
+    def newness(self) -> tuple[dt.datetime, dt.datetime]:
+        """Sort key: by the observation's own time, then by arrival (for equal times)."""
+        return (self.observed_at, self.received_at)
 
     @property
     def key(self) -> ItemKey:

@@ -47,7 +47,7 @@ async def _run(settings: NotifierSettings, health: ServiceHealth, metrics: Notif
     store = await build_store(settings)
     service = await build_notifier(settings, RabbitBus(broker), store=store, metrics=metrics)
     health.checks.update(broker=broker_check(broker), store=store.ping)
-    app = create_app(broker, service, settings.flush_interval_seconds)
+    app = create_app(broker, service, settings.flush_interval_seconds, settings.prefetch)
 
     @app.after_startup
     async def consuming() -> None:

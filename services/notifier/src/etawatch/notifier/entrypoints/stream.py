@@ -4,6 +4,11 @@ A message is acked only after ``handle`` stored it. A body that is not a valid e
 known message, or a message the notifier does not handle, goes to ``notifier.changes.dlq`` with
 the reason; anything else that fails is nacked and redelivered until the queue's delivery limit
 dead-letters it.
+
+Up to ``prefetch`` messages are handled at the same time (FastStream runs each delivery as a task
+of its own), so they may be stored in another order than RabbitMQ delivered them. That is safe:
+the notifier orders an item's changes by when they were observed, not by when they arrived
+(``domain.digest``), as it must anyway for redeliveries and for several replicas.
 """
 
 import asyncio
@@ -12,6 +17,7 @@ import contextlib
 from faststream import AckPolicy, FastStream
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.schemas import Channel
 
 from etawatch.contracts.envelope import EnvelopeError, open_envelope
 from etawatch.contracts.topology import NOTIFIER_CHANGES
@@ -23,8 +29,19 @@ from etawatch.runtime.rabbit import RabbitBus, declare_topology, queue
 log = get_logger(__name__)
 
 
-def register_consumer(broker: RabbitBroker, service: NotifierService, bus: RabbitBus) -> None:
-    @broker.subscriber(queue(NOTIFIER_CHANGES), ack_policy=AckPolicy.MANUAL)
+def register_consumer(
+    broker: RabbitBroker,
+    service: NotifierService,
+    bus: RabbitBus,
+    prefetch: int,
+) -> None:
+    """Subscribe ``service`` to ``notifier.changes`` on a channel of its own, with ``prefetch``."""
+
+    @broker.subscriber(
+        queue(NOTIFIER_CHANGES),
+        ack_policy=AckPolicy.MANUAL,
+        channel=Channel(prefetch_count=prefetch),
+    )
     async def on_change(message: RabbitMessage) -> None:
         body = message.body
         try:
@@ -42,10 +59,21 @@ def register_consumer(broker: RabbitBroker, service: NotifierService, bus: Rabbi
 
 
 async def start_consuming(broker: RabbitBroker) -> None:
-    """Connect, declare the exchanges and the notifier's queues, then start consuming."""
-    await broker.connect()
-    await declare_topology(broker, (NOTIFIER_CHANGES,))
+    """Start consuming, then declare the exchanges, the queue's bindings and its DLQ."""
     await broker.start()
+    await declare_notifier_topology(broker)
+
+
+async def declare_notifier_topology(broker: RabbitBroker) -> None:
+    """Declare after the broker started, never before.
+
+    The subscriber declares its queue on its own channel (with its prefetch) when it starts;
+    the topology's bindings then go onto that queue object. Declared before, the queue object
+    would be cached on the broker's shared default channel, and the subscriber would consume
+    there, with no prefetch limit. Nothing reaches the queue before it is bound, and its DLQ
+    is declared before its bindings.
+    """
+    await declare_topology(broker, (NOTIFIER_CHANGES,))
 
 
 async def flush_forever(service: NotifierService, interval: float) -> None:
@@ -58,19 +86,20 @@ async def flush_forever(service: NotifierService, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-def create_app(broker: RabbitBroker, service: NotifierService, interval: float) -> FastStream:
+def create_app(
+    broker: RabbitBroker,
+    service: NotifierService,
+    interval: float,
+    prefetch: int,
+) -> FastStream:
     """The FastStream application of ``etawatch-notifier run``."""
-    register_consumer(broker, service, RabbitBus(broker))
+    register_consumer(broker, service, RabbitBus(broker), prefetch)
     app = FastStream(broker)
     tasks: list[asyncio.Task[None]] = []
 
-    @app.on_startup
-    async def declare() -> None:
-        await broker.connect()
-        await declare_topology(broker, (NOTIFIER_CHANGES,))
-
     @app.after_startup
-    async def start_flushing() -> None:
+    async def declare_and_start_flushing() -> None:
+        await declare_notifier_topology(broker)
         tasks.append(asyncio.create_task(flush_forever(service, interval)))
 
     @app.on_shutdown

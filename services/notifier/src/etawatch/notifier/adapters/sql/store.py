@@ -6,8 +6,11 @@ recognised and ignored. A message's body is kept only until it is sent or given 
 
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
+
+import psycopg
 
 from etawatch.contracts.availability import Availability
 from etawatch.contracts.envelope import open_as
@@ -71,6 +74,8 @@ CREATE TABLE IF NOT EXISTS notifier_send_log (
 );
 CREATE INDEX IF NOT EXISTS notifier_send_log_due ON notifier_send_log (status, next_attempt_at);
 """
+# Columns added after the first release: databases created before get them on start.
+ADDED_COLUMNS = (("notifier_baselines", "as_of TEXT"),)
 
 _COLUMNS = (
     "notification_id, kind, recipient, sender, subject, message_id, change_ids, message, "
@@ -138,6 +143,15 @@ class SqlNotifierStore:
             for statement in SCHEMA.format(blob=self.db.blob_type).split(";"):
                 if statement.strip():
                     await tx.execute(statement)
+        for table, column in ADDED_COLUMNS:
+            try:
+                async with self.db.transaction() as tx:
+                    await tx.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+            except psycopg.errors.DuplicateColumn:
+                pass
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
 
     async def ping(self) -> None:
         """Readiness: the send log's database answers."""
@@ -184,13 +198,15 @@ class SqlNotifierStore:
     async def baselines_of(self, shop_order_id: str) -> dict[ItemKey, Baseline]:
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
-                "SELECT supplier, sku, state, held_change_ids FROM notifier_baselines"
+                "SELECT supplier, sku, state, held_change_ids, as_of FROM notifier_baselines"
                 " WHERE shop_order_id = ?",
                 (shop_order_id,),
             )
         return {
-            ItemKey(shop_order_id, supplier, sku): Baseline(_state(state), tuple(json.loads(held)))
-            for supplier, sku, state, held in rows
+            ItemKey(shop_order_id, supplier, sku): Baseline(
+                _state(state), tuple(json.loads(held)), _moment(as_of)
+            )
+            for supplier, sku, state, held, as_of in rows
         }
 
     async def commit_plan(self, plan: FlushPlan, outgoing: Outgoing | None) -> None:
@@ -204,11 +220,14 @@ class SqlNotifierStore:
             for key, baseline in plan.baselines.items():
                 await tx.execute(
                     "INSERT INTO notifier_baselines"
-                    " (shop_order_id, supplier, sku, state, held_change_ids) VALUES (?, ?, ?, ?, ?)"
+                    " (shop_order_id, supplier, sku, state, held_change_ids, as_of)"
+                    " VALUES (?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (shop_order_id, supplier, sku) DO UPDATE"
-                    " SET state = excluded.state, held_change_ids = excluded.held_change_ids",
+                    " SET state = excluded.state, held_change_ids = excluded.held_change_ids,"
+                    " as_of = excluded.as_of",
                     (key.shop_order_id, key.supplier, key.sku, _state_json(baseline.state),
-                     json.dumps(list(baseline.held_change_ids))),
+                     json.dumps(list(baseline.held_change_ids)),
+                     None if baseline.as_of is None else ts(baseline.as_of)),
                 )  # fmt: skip
             if outgoing is not None and not await self._insert(tx, outgoing):
                 raise StaleClaim(plan.shop_order_id)
