@@ -37,6 +37,8 @@ class ConsumerOptions:
     prefetch: int = 2000
     relay: bool = True
     relay_interval: float = 0.5
+    reread_pause: float = 1.0
+    """Pause before a queue whose consumer ended or failed is read again."""
 
 
 @dataclass
@@ -107,16 +109,22 @@ class LedgerConsumer:
         subscriber: AsyncIterator[RabbitMessage],
         take: Callable[[RabbitMessage], Awaitable[None]],
     ) -> None:
-        """Hand each delivery of one queue to ``take``, one after the other, in order."""
+        """Hand each delivery of one queue to ``take``, one after the other, in order.
+
+        If the broker ends the consumer (the queue was deleted, the channel closed) or reading
+        fails, the queue is read again after ``reread_pause``: what was not acknowledged comes
+        again.
+        """
         while True:
             try:
                 async for msg in subscriber:
                     await take(msg)
+                log.warning("the broker ended a consumer, reading its queue again")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("reading a queue failed, reading it again", error=repr(exc))
-                await asyncio.sleep(1.0)
+            await asyncio.sleep(self.options.reread_pause)
 
     async def handle_command(self, delivery: Delivery, dead_letter: DeadLetter) -> None:
         try:
