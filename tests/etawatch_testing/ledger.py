@@ -9,6 +9,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+
 from etawatch.contracts.availability import Availability
 from etawatch.contracts.base import Message
 from etawatch.contracts.envelope import Envelope, wrap
@@ -86,6 +89,7 @@ def completed(
     at: dt.datetime = NOW,
     *,
     items: int = 0,
+    pages: int = 1,
     complete: bool = True,
     supplier: str = SUPPLIER,
 ) -> Envelope[Message]:
@@ -95,14 +99,19 @@ def completed(
         started_at=at,
         finished_at=at + dt.timedelta(minutes=5),
         items_seen=items,
-        pages=1,
+        pages=pages,
         complete=complete,
         incomplete_reason=None if complete else "table much shorter than last time",
     )
     return wrap(message, id=run_event_id(run_id, "completed"), source=SOURCE)
 
 
-def failed(run_id: uuid.UUID, at: dt.datetime = NOW, supplier: str = SUPPLIER) -> Envelope[Message]:
+def failed(
+    run_id: uuid.UUID,
+    at: dt.datetime = NOW,
+    supplier: str = SUPPLIER,
+    artifacts: tuple[str, ...] = (),
+) -> Envelope[Message]:
     message = ScrapeRunFailed(
         run_id=run_id,
         supplier=supplier,
@@ -110,6 +119,7 @@ def failed(run_id: uuid.UUID, at: dt.datetime = NOW, supplier: str = SUPPLIER) -
         failed_at=at + dt.timedelta(minutes=1),
         reason=FailureReason.LOGIN_FAILED,
         message="login refused",
+        artifacts=artifacts,
     )
     return wrap(message, id=run_event_id(run_id, "failed"), source=SOURCE)
 
@@ -167,6 +177,9 @@ class RunScript:
     outcome: str = "complete"  # or "incomplete", "failed"
     supplier: str = SUPPLIER
     run_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    items_seen: int | None = None  # what the scraper reports; by default, the rows' count
+    pages: int = 1
+    artifacts: tuple[str, ...] = ()  # what a failed run saved
 
     def for_partition(self, partition: int, partitions: int) -> list[Envelope[Message]]:
         envelopes = [started(self.run_id, self.at, self.supplier)]
@@ -186,13 +199,14 @@ class RunScript:
                 )
             )
         if self.outcome == "failed":
-            envelopes.append(failed(self.run_id, self.at, self.supplier))
+            envelopes.append(failed(self.run_id, self.at, self.supplier, self.artifacts))
         else:
             envelopes.append(
                 completed(
                     self.run_id,
                     self.at,
-                    items=len(self.rows),
+                    items=len(self.rows) if self.items_seen is None else self.items_seen,
+                    pages=self.pages,
                     complete=self.outcome == "complete",
                     supplier=self.supplier,
                 )
@@ -238,6 +252,29 @@ def topics(store: LedgerStore, start: int = 0) -> list[str]:
         n.topic.rpartition(":")[2]
         for n in store.recorder.select_notifications(start, 100_000, inclusive_of_start=False)
     ]
+
+
+def store_as_old_version(
+    store: LedgerStore,
+    originator_id: uuid.UUID,
+    events: Sequence[tuple[type[Any], Mapping[str, Any]]],
+    *,
+    from_version: int,
+) -> None:
+    """Store events as an older version of their class wrote them: ``state`` only, no
+    ``class_version``; ``originator_version`` counts up from ``from_version``."""
+    encode = store.mapper.transcoder.encode
+    store.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=originator_id,
+                originator_version=version,
+                topic=get_topic(cls),
+                state=encode(dict(state)),
+            )
+            for version, (cls, state) in enumerate(events, start=from_version)
+        ]
+    )
 
 
 def new_ledger(store: LedgerStore, **options: Any) -> Ledger:

@@ -17,8 +17,10 @@ from etawatch.contracts.messages import ChangeKind, ETAChanged, ItemMissing, Scr
 from etawatch.ledger.application.relay import pending
 from etawatch.ledger.application.service import Ledger
 from etawatch.ledger.application.store import LedgerStore
+from etawatch.ledger.domain.health import RunFailed, RunSucceeded
 from etawatch.ledger.domain.item import SupplierItem
 from etawatch.ledger.domain.order import Order
+from etawatch.ledger.domain.values import supplier_health_id
 from etawatch.runtime.bus import PoisonMessage
 from etawatch_testing.ledger import (
     NOW,
@@ -225,6 +227,42 @@ class LedgerApplicationCases:
         message = open_as(degraded.envelope.model_dump(mode="json"), ScrapeHealthDegraded)
         assert message.data.consecutive_failures == 3
         assert degraded.routing_key == "health.degraded.acme"
+
+    async def test_a_run_outcome_keeps_what_the_scraper_reported(
+        self, ledger: Ledger, store: LedgerStore
+    ) -> None:
+        done = await feed(ledger, RunScript({"S1": "Q2 2027", "S2": "Q2 2027"}, pages=2))
+        short = await feed(
+            ledger, RunScript({"S1": "Q2 2027"}, at=later(1), outcome="incomplete", pages=3)
+        )
+        broken = RunScript({}, at=later(2), outcome="failed", artifacts=("acme/run/page.png",))
+        await feed(ledger, broken)
+        outcomes = {
+            e.run_id: e
+            for e in store.events.get(supplier_health_id("acme"))
+            if isinstance(e, RunSucceeded | RunFailed)
+        }
+        fields = ("reason", "started_at", "items_seen", "pages", "artifacts")
+        reported = {
+            run_id: tuple(getattr(e, name, "-") for name in fields)
+            for run_id, e in outcomes.items()
+        }
+        assert reported == {
+            done.run_id: ("-", NOW, 2, 2, "-"),
+            short.run_id: ("truncated", later(1), 1, 3, []),
+            broken.run_id: ("login_failed", later(2), None, None, ["acme/run/page.png"]),
+        }  # a run that failed reports no counts
+
+    async def test_fewer_items_seen_than_rows_received_is_kept_as_reported(
+        self, ledger: Ledger, store: LedgerStore
+    ) -> None:
+        """The scraper's count and the rows the ledger compared are both kept, not reconciled."""
+        run = await feed(ledger, RunScript({"S1": "Q2 2027", "S2": "Q2 2027"}, items_seen=1))
+        (succeeded,) = [
+            e for e in store.events.get(supplier_health_id("acme")) if isinstance(e, RunSucceeded)
+        ]
+        assert (succeeded.run_id, succeeded.items_seen) == (run.run_id, 1)
+        assert topics(store).count("SupplierItem.FirstSeen") == 2  # every row received is compared
 
     async def test_relay_ids_are_stable_and_its_position_survives_a_restart(
         self, ledger: Ledger, store: LedgerStore

@@ -69,7 +69,9 @@ def _now() -> dt.datetime:
 
 async def fill(ledger: Ledger) -> Marks:
     """Three orders, three items, two complete runs with changes, a failed run, a notification,
-    a closed order. What each view must then show is spelled out in the tests."""
+    a closed order. The second run's scraper reports fewer items (2, on 2 pages) than the ledger
+    receives rows (3), and the failed run saved a screenshot. What each view must then show is
+    spelled out in the tests."""
     marks = Marks(before_orders=_now())
     await asyncio.sleep(0.002)
     await ledger.handle_command(placed("A-1", {"S1": 2}))
@@ -84,6 +86,8 @@ async def fill(ledger: Ledger) -> Marks:
         RunScript(
             {"S1": "Q3 2027", "S2": "03/2027", "S3": ("Q1 2027", Availability.SOLD_OUT)},
             at=NOW + HOUR,
+            items_seen=2,
+            pages=2,
         ),
     )
     bus = RecordingBus()
@@ -93,7 +97,10 @@ async def fill(ledger: Ledger) -> Marks:
         marks.change_ids.setdefault(order, []).append(published.envelope.id)
     await ledger.handle_command(notified("A-1", marks.change_ids["A-1"]))
     await ledger.handle_command(closed("A-3"))
-    await feed(ledger, RunScript({}, at=NOW + 2 * HOUR, outcome="failed"))
+    await feed(
+        ledger,
+        RunScript({}, at=NOW + 2 * HOUR, outcome="failed", artifacts=("acme/login.png",)),
+    )
     await asyncio.sleep(0.002)
     marks.after_change = _now()
     return marks

@@ -4,6 +4,7 @@ Subclasses say which store (SQLite files, or a PostgreSQL database) through ``le
 ``views_url``; like the ledger's own cases and eventsourcing's examples.
 """
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,16 @@ from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.application.rebuild import rebuild
 from etawatch.query_api.bootstrap import QueryApi
 from etawatch.query_api.domain.projections.registry import all_projections
-from etawatch_testing.query_api import Keys, Marks, client_for, fill_store, make_api, make_keys
+from etawatch_testing.ledger import NOW
+from etawatch_testing.query_api import (
+    HOUR,
+    Keys,
+    Marks,
+    client_for,
+    fill_store,
+    make_api,
+    make_keys,
+)
 
 
 @dataclass
@@ -164,6 +174,14 @@ class QueryApiCases:
         assert [r["outcome"] for r in runs] == ["failed", "complete", "complete"]
         assert runs[1]["observations"] == 3
         assert runs[1]["partitions_compared"] == 4
+        reported = [(r["items_seen"], r["pages"], r["artifacts"]) for r in runs]
+        assert reported == [
+            (None, None, ["acme/login.png"]),  # a run that failed reports no counts
+            (2, 2, None),  # as the scraper said, fewer than the 3 rows the ledger compared
+            (3, 1, None),
+        ]
+        started = [dt.datetime.fromisoformat(r["started_at"]) for r in runs]
+        assert started == [NOW + 2 * HOUR, NOW + HOUR, NOW]  # a failed run's start is known too
         (health,) = world.get("/v1/runs/health")
         assert health["consecutive_failures"] == 1
         assert health["last_outcome"] == "failed"

@@ -5,16 +5,23 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from etawatch_testing.ledger import NOW, RunScript, feed, new_ledger, topics
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.utils import get_topic
+from etawatch_testing.ledger import (
+    NOW,
+    RunScript,
+    feed,
+    new_ledger,
+    store_as_old_version,
+    topics,
+)
 
 from etawatch.contracts.eta import parse_eta
 from etawatch.contracts.ids import item_id
 from etawatch.ledger.application.staging import Staging
 from etawatch.ledger.application.store import LedgerStore
+from etawatch.ledger.domain.health import SupplierHealth
 from etawatch.ledger.domain.item import SupplierItem
 from etawatch.ledger.domain.state import Row, eta_key
+from etawatch.ledger.domain.values import supplier_health_id
 
 
 def store() -> LedgerStore:
@@ -28,8 +35,6 @@ async def test_an_eta_changed_stored_as_version_1_reads_as_version_2() -> None:
     iid = item_id("acme", "S1")
     # What version 1 of SupplierItem.EtaChanged wrote: no shift, no shift_days, no class_version.
     v1_state = {
-        "originator_id": iid,
-        "originator_version": 2,
         "timestamp": NOW,
         "previous_eta": {
             "raw": "Q2 2027",
@@ -47,23 +52,7 @@ async def test_an_eta_changed_stored_as_version_1_reads_as_version_2() -> None:
         "run_id": uuid.uuid4(),
         "observation_id": uuid.uuid4(),
     }
-    transcoder = ledger_store.mapper.transcoder
-    ledger_store.recorder.insert_events(
-        [
-            StoredEvent(
-                originator_id=iid,
-                originator_version=2,
-                topic=get_topic(SupplierItem.EtaChanged),
-                state=transcoder.encode(
-                    {
-                        k: v
-                        for k, v in v1_state.items()
-                        if k not in ("originator_id", "originator_version")
-                    }
-                ),
-            )
-        ]
-    )
+    store_as_old_version(ledger_store, iid, [(SupplierItem.EtaChanged, v1_state)], from_version=2)
     (_, changed) = list(ledger_store.events.get(iid))
     assert isinstance(changed, SupplierItem.EtaChanged)
     assert changed.shift is None
@@ -73,6 +62,43 @@ async def test_an_eta_changed_stored_as_version_1_reads_as_version_2() -> None:
     restarted = new_ledger(ledger_store)  # the in-memory state folds the old event too
     assert restarted.index.items[iid].version == 2
     assert restarted.index.items[iid].eta[0] == "Q3 2027"
+
+
+async def test_run_outcomes_stored_as_version_1_read_with_no_scraper_report() -> None:
+    ledger_store = store()
+    ledger = new_ledger(ledger_store)
+    await feed(ledger, RunScript({"S1": "Q2 2027"}))  # Registered, RunSucceeded (version 2)
+    health_id = supplier_health_id("acme")
+    old_failed, old_succeeded = uuid.uuid4(), uuid.uuid4()
+    # What version 1 of SupplierHealth.RunFailed and .RunSucceeded wrote: the outcome only.
+    v1_events = [
+        (
+            SupplierHealth.RunFailed,
+            {
+                "timestamp": NOW,
+                "run_id": old_failed,
+                "reason": "timeout",
+                "message": "t",
+                "failed_at": NOW,
+            },
+        ),
+        (
+            SupplierHealth.RunSucceeded,
+            {"timestamp": NOW, "run_id": old_succeeded, "finished_at": NOW},
+        ),
+    ]
+    store_as_old_version(ledger_store, health_id, v1_events, from_version=3)
+    (*_, failed, succeeded) = list(ledger_store.events.get(health_id))
+    assert isinstance(failed, SupplierHealth.RunFailed)
+    assert (failed.run_id, failed.reason, failed.failed_at) == (old_failed, "timeout", NOW)
+    assert (failed.started_at, failed.items_seen, failed.pages, failed.artifacts) == (None,) * 4
+    assert isinstance(succeeded, SupplierHealth.RunSucceeded)
+    assert succeeded.run_id == old_succeeded
+    assert (succeeded.started_at, succeeded.items_seen, succeeded.pages) == (None,) * 3
+    health: SupplierHealth = ledger_store.repository.get(health_id)
+    assert health.version == 4
+    assert health.knows(old_failed)
+    assert health.consecutive_failures == 0  # the old success came after the old failure
 
 
 def row(sku: str) -> Row:

@@ -298,6 +298,7 @@ def test_runs_add_up_their_partitions_and_health_counts_failures() -> None:
         1,
         "complete",
     )
+    assert (done["doc"]["items_seen"], done["doc"]["pages"]) == (None, None)  # not reported
     health = story.rows.get(HEALTH, ("acme",))
     assert health is not None
     SupplierHealthOut.model_validate(health["doc"])

@@ -2,9 +2,26 @@
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
-from etawatch.contracts.messages import FailureReason
+from etawatch.contracts.messages import FailureReason, ScrapeRunCompleted, ScrapeRunFailed
 from etawatch.ledger.application.work import Work
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """What the scraper said of its run, stored with the run's outcome as it said it."""
+
+    started_at: dt.datetime
+    items_seen: int | None = None
+    pages: int | None = None
+    artifacts: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, message: ScrapeRunCompleted | ScrapeRunFailed) -> "Reported":
+        if isinstance(message, ScrapeRunFailed):
+            return cls(message.started_at, artifacts=message.artifacts)
+        return cls(message.started_at, message.items_seen, message.pages)
 
 
 def record_outcome(
@@ -16,15 +33,32 @@ def record_outcome(
     reason: FailureReason,
     message: str,
     at: dt.datetime,
+    reported: Reported,
     degrade_after: int,
 ) -> None:
     health = work.supplier_health(supplier)
     if health.knows(run_id):
         return  # the same outcome delivered again
+    started_at, items_seen, pages = reported.started_at, reported.items_seen, reported.pages
     if not failed:
-        health.run_succeeded(run_id=run_id, finished_at=at)
+        health.run_succeeded(
+            run_id=run_id,
+            finished_at=at,
+            started_at=started_at,
+            items_seen=items_seen,
+            pages=pages,
+        )
         return
-    health.run_failed(run_id=run_id, reason=reason.value, message=message, failed_at=at)
+    health.run_failed(
+        run_id=run_id,
+        reason=reason.value,
+        message=message,
+        failed_at=at,
+        started_at=started_at,
+        items_seen=items_seen,
+        pages=pages,
+        artifacts=list(reported.artifacts),
+    )
     if health.consecutive_failures >= degrade_after and not health.degraded:
         health.degrade(
             supplier=supplier,

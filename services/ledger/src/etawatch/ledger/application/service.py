@@ -35,7 +35,7 @@ from etawatch.ledger import metrics
 from etawatch.ledger.application import relay
 from etawatch.ledger.application.commands import CommandRefusedError, apply_command
 from etawatch.ledger.application.compare import RunRules, compare_run
-from etawatch.ledger.application.health import record_outcome
+from etawatch.ledger.application.health import Reported, record_outcome
 from etawatch.ledger.application.lease import RelayLease, SoleRelay
 from etawatch.ledger.application.staging import Staging
 from etawatch.ledger.application.store import LedgerStore
@@ -195,6 +195,7 @@ class Ledger:
                 reason=reason,
                 message=text,
                 at=at,
+                reported=Reported.of(message),
                 degrade_after=self.rules.degraded_after_failures,
             )
         run_log = work.run_log(supplier, partition)

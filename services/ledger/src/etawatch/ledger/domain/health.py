@@ -29,18 +29,74 @@ class SupplierHealth(Aggregate):
     def knows(self, run_id: uuid.UUID) -> bool:
         return str(run_id) in self.runs
 
-    @event("RunSucceeded")
-    def run_succeeded(self, run_id: uuid.UUID, finished_at: dt.datetime) -> None:
+    class RunSucceeded(Aggregate.Event):
+        """A complete run, with what the scraper reported of it.
+
+        Version 2 added ``started_at``, ``items_seen`` and ``pages``; version 1 events read them as
+        None.
+        """
+
+        class_version = 2
+
+        run_id: uuid.UUID
+        finished_at: dt.datetime
+        started_at: dt.datetime | None
+        items_seen: int | None
+        pages: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(started_at=None, items_seen=None, pages=None)
+
+    class RunFailed(Aggregate.Event):
+        """A failed run, or a run that read less than it should (``reason="truncated"``).
+
+        Version 2 added ``started_at``, ``items_seen`` and ``pages`` (None for a run that failed:
+        the scraper reports no counts then) and ``artifacts`` (the screenshot and page HTML saved
+        when it failed); version 1 events read them all as None.
+        """
+
+        class_version = 2
+
+        run_id: uuid.UUID
+        reason: str
+        message: str
+        failed_at: dt.datetime
+        started_at: dt.datetime | None
+        items_seen: int | None
+        pages: int | None
+        artifacts: list[str] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(started_at=None, items_seen=None, pages=None, artifacts=None)
+
+    @event(RunSucceeded)
+    def run_succeeded(
+        self,
+        run_id: uuid.UUID,
+        finished_at: dt.datetime,
+        started_at: dt.datetime | None,
+        items_seen: int | None,
+        pages: int | None,
+    ) -> None:
         self._remember(run_id)
         self.consecutive_failures = 0
         self.failing_since = None
         self.degraded = False
 
-    @event("RunFailed")
+    @event(RunFailed)
     def run_failed(
-        self, run_id: uuid.UUID, reason: str, message: str, failed_at: dt.datetime
+        self,
+        run_id: uuid.UUID,
+        reason: str,
+        message: str,
+        failed_at: dt.datetime,
+        started_at: dt.datetime | None,
+        items_seen: int | None,
+        pages: int | None,
+        artifacts: list[str] | None,
     ) -> None:
-        """A failed run, or a run that read less than it should (``reason="truncated"``)."""
         self._remember(run_id)
         self.consecutive_failures += 1
         if self.failing_since is None:

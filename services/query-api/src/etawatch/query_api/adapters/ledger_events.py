@@ -72,8 +72,8 @@ class Translator:
             Order.LineItemChanged: self._line_changed,  # type: ignore[attr-defined]
             Order.CustomerNotified: self._notified,  # type: ignore[attr-defined]
             Order.NotificationFailed: self._notification_failed,  # type: ignore[attr-defined]
-            SupplierHealth.RunSucceeded: self._run_succeeded,  # type: ignore[attr-defined]
-            SupplierHealth.RunFailed: self._run_failed,  # type: ignore[attr-defined]
+            SupplierHealth.RunSucceeded: self._run_succeeded,
+            SupplierHealth.RunFailed: self._run_failed,
             SupplierHealth.Degraded: self._degraded,  # type: ignore[attr-defined]
             RunLog.RunCompared: self._run_compared,  # type: ignore[attr-defined]
             RunLog.RunNotCompared: self._run_not_compared,  # type: ignore[attr-defined]
@@ -244,21 +244,28 @@ class Translator:
     # --- runs and health ------------------------------------------------------------------
 
     @staticmethod
-    def _run_succeeded(e: Event, n: Name, seq: int) -> f.Fact:
-        return f.RunSucceeded(
-            seq=seq, at=e.timestamp, run_id=e.run_id, supplier=n[0], finished_at=e.finished_at
-        )
+    def _outcome(e: Event, n: Name, seq: int) -> dict[str, Any]:
+        """What both run outcomes carry, with the scraper's report (None in version 1 events)."""
+        return {
+            "seq": seq,
+            "at": e.timestamp,
+            "run_id": e.run_id,
+            "supplier": n[0],
+            "started_at": e.started_at,
+            "items_seen": e.items_seen,
+            "pages": e.pages,
+        }
 
-    @staticmethod
-    def _run_failed(e: Event, n: Name, seq: int) -> f.Fact:
+    def _run_succeeded(self, e: Event, n: Name, seq: int) -> f.Fact:
+        return f.RunSucceeded(finished_at=e.finished_at, **self._outcome(e, n, seq))
+
+    def _run_failed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.RunFailed(
-            seq=seq,
-            at=e.timestamp,
-            run_id=e.run_id,
-            supplier=n[0],
             reason=e.reason,
             message=e.message,
             failed_at=e.failed_at,
+            artifacts=None if e.artifacts is None else tuple(e.artifacts),
+            **self._outcome(e, n, seq),
         )
 
     @staticmethod

@@ -148,9 +148,14 @@ class NotificationWasRefused(Fact):
 
 @dataclass(frozen=True, slots=True)
 class RunSucceeded(Fact):
+    """A complete run; the scraper's own report of it is None when the ledger did not store it."""
+
     run_id: uuid.UUID
     supplier: str
     finished_at: dt.datetime
+    started_at: dt.datetime | None = None
+    items_seen: int | None = None
+    pages: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,10 @@ class RunFailed(Fact):
     reason: str
     message: str
     failed_at: dt.datetime
+    started_at: dt.datetime | None = None
+    items_seen: int | None = None
+    pages: int | None = None
+    artifacts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

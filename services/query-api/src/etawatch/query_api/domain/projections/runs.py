@@ -2,7 +2,9 @@
 
 The ledger keeps, per run, whether it succeeded or failed (``SupplierHealth``) and, per
 observation partition, when the run was compared, with how many rows and how many known items it
-lacked (``RunLog``). Pages and the scraper's own counts are not stored by the ledger.
+lacked (``RunLog``). Since version 2 of the ledger's run outcome events it also keeps what the
+scraper reported: when the run started, items seen, pages, and a failed run's saved artifacts;
+``None`` for runs recorded before.
 """
 
 from typing import Any
@@ -40,6 +42,9 @@ def _new_run(fact: RunFact) -> dict[str, Any]:
         "finished_at": None,
         "reason": None,
         "message": None,
+        "items_seen": None,
+        "pages": None,
+        "artifacts": None,
         "observations": 0,
         "unseen": 0,
         "partitions_compared": 0,
@@ -92,6 +97,7 @@ class RunsProjection:
         elif isinstance(fact, RunSucceeded):
             doc["outcome"] = "complete"
             doc["finished_at"] = iso(fact.finished_at)
+            self._record_report(doc, fact)
             self._record_health(rows, fact.supplier, doc)
         else:
             doc.update(
@@ -99,9 +105,19 @@ class RunsProjection:
                 reason=fact.reason,
                 message=fact.message,
                 finished_at=iso(fact.failed_at),
+                artifacts=None if fact.artifacts is None else list(fact.artifacts),
             )
+            self._record_report(doc, fact)
             self._record_health(rows, fact.supplier, doc)
         rows.put(RUNS, {"run_id": run_id, "supplier": fact.supplier, "seen_seq": seen, "doc": doc})
+
+    @staticmethod
+    def _record_report(doc: dict[str, Any], fact: RunSucceeded | RunFailed) -> None:
+        """What the scraper reported of its run (None when the ledger did not store it)."""
+        doc.update(items_seen=fact.items_seen, pages=fact.pages)
+        if fact.started_at is not None:
+            started = iso(fact.started_at)
+            doc["started_at"] = min(doc["started_at"] or started, started)
 
     @staticmethod
     def _health_doc(rows: Rows, supplier: str) -> dict[str, Any]:

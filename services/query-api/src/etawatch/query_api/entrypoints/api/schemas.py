@@ -159,7 +159,20 @@ class RunOut(Out):
     finished_at: dt.datetime | None
     reason: str | None
     message: str | None
-    observations: int
+    items_seen: int | None = Field(
+        default=None,
+        description="Rows the scraper said it read; None when it reported none (a failed run) or "
+        "the ledger recorded the run before it kept them.",
+    )
+    pages: int | None = Field(
+        default=None, description="Pages the scraper read; None when not reported or not kept."
+    )
+    artifacts: list[str] | None = Field(
+        default=None,
+        description="Screenshot and page HTML the scraper saved when the run failed; None when "
+        "not kept.",
+    )
+    observations: int = Field(description="Rows the ledger received and compared.")
     unseen: int
     partitions_compared: int
     partitions_not_compared: list[PartitionNotCompared]
