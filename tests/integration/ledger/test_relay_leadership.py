@@ -48,11 +48,16 @@ def leaders(replicas: list[LedgerConsumer]) -> list[LedgerConsumer]:
 
 
 def lock_holders(db: PostgresDatabase) -> list[int]:
-    """The server processes that hold an advisory lock in the test's database."""
+    """The server processes that hold an advisory lock in the test's database.
+
+    ``pg_locks`` lists the whole server's locks: other databases (other test runs, other
+    ledgers) are left out.
+    """
     with psycopg.connect(host=db.host, port=db.port, user=db.user, dbname=db.name) as conn:
         rows = conn.execute(
             "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-            " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = %s",
+            " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = %s"
+            " AND a.datname = current_database()",  # other test runs may hold leases too
             (APPLICATION_NAME,),
         ).fetchall()
     return [int(pid) for (pid,) in rows]
