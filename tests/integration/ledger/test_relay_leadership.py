@@ -8,7 +8,6 @@ Every ``LineItemChanged`` stored must reach the notifier's queue (under its stor
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Iterator
 
 import psycopg
@@ -123,9 +122,7 @@ async def test_one_replica_relays_and_the_other_takes_over_what_is_left(
     # partitions it held in the middle of the run are not compared: no replica held all of it.)
     await publish_run(stack.bus, script(3))
     await stack.stop(leader)
-    stopped = time.monotonic()
     await eventually(lambda: follower.ledger.stats.relay_leader, "the other replica leads")
-    takeover = time.monotonic() - stopped
     await eventually(lambda: decided(reader) == 4 * 4, "run 3 decided")
     await change_run(stack, reader, 4)
     stored = stored_ids(reader)
@@ -133,7 +130,6 @@ async def test_one_replica_relays_and_the_other_takes_over_what_is_left(
     rest = await take(stack.vhost, NOTIFIER_CHANGES.name, len(stored) - changes, distinct=True)
     assert {m.message_id for m in messages + rest} == stored
     assert follower.ledger.stats.relayed >= len(SKUS)
-    assert takeover < 20 * FAST.relay_interval, f"takeover took {takeover:.2f} s"
     assert lock_holders(stack.db) == [lease_of(follower).backend_pid]
 
 

@@ -187,7 +187,8 @@ def test_a_dependency_that_does_not_answer_times_out(service_loop: LoopThread) -
     health.mark_started()
     started = time.monotonic()
     report = health.readiness()
-    assert time.monotonic() - started < 1.0
+    # a guard against hanging on the check, not a measurement: the check never returns at all
+    assert time.monotonic() - started < 10.0
     assert report.status == 503
     assert report.body["checks"]["store"] == "failed: TimeoutError"
 
