@@ -148,7 +148,7 @@ def test_a_changed_login_form(portal: PortalServer) -> None:
 
 def test_maintenance_replaces_table_and_export(portal: PortalServer, client: httpx.Client) -> None:
     portal.faults.set(maintenance=True)
-    for path in ("/availability", "/export.csv", "/api/availability"):
+    for path in ("/availability", "/export.csv", "/export.xlsx", "/api/availability"):
         answer = client.get(path)
         assert answer.status_code == 200
         assert "<title>Údržba | Figurky Praha s.r.o. B2B</title>" in answer.text

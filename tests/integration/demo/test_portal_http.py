@@ -15,7 +15,9 @@ from etawatch_testing.portal import (
     next_link,
     read_table,
 )
+from openpyxl import load_workbook
 
+from etawatch.demo.entrypoints.table_routes import XLSX_MEDIA_TYPE
 from etawatch.demo.portal import HEADERS, ChangeKind, PortalConfig, PortalServer, RenderMode
 
 pytestmark = pytest.mark.integration
@@ -51,6 +53,7 @@ def test_log_in_and_page_through_the_server_rendered_table(portal_factory: Porta
         assert "<title>Dostupnost zboží | Figurky Praha s.r.o. B2B</title>" in first.text
         assert element_text(first.text, "total-items") == "120"
         assert 'id="export-csv" href="/export.csv"' in first.text
+        assert 'id="export-xlsx" href="/export.xlsx"' in first.text
         assert 'id="logout" href="/logout"' in first.text
         assert 'rel="prev"' not in first.text
         headers, rows, infos = walk_pages(client)
@@ -64,7 +67,7 @@ def test_without_a_session_every_table_redirects_to_login_and_back(
 ) -> None:
     portal = portal_factory()
     with httpx.Client(base_url=portal.url) as client:
-        for path in ("/availability?page=2", "/export.csv"):
+        for path in ("/availability?page=2", "/export.csv", "/export.xlsx"):
             answer = client.get(path)
             assert answer.status_code == 303
             target = urlsplit(answer.headers["location"])
@@ -97,14 +100,22 @@ def test_script_mode_sends_an_empty_table_and_the_rows_as_json(
     assert rows == [item_cells(item) for item in portal.scenario.catalogue()]
 
 
-def test_the_csv_export_has_every_row_with_bom_semicolons_and_crlf(
-    portal_factory: PortalFactory,
-) -> None:
+def exports(
+    portal_factory: PortalFactory, *paths: str
+) -> tuple[PortalServer, list[httpx.Response]]:
+    """A portal of 130 items; logged in, each of ``paths`` fetched (and answered 200)."""
     portal = portal_factory(items=130, page_size=10)
     with httpx.Client(base_url=portal.url) as client:
         login(client)
-        answer = client.get("/export.csv")
-    assert answer.status_code == 200
+        answers = [client.get(path) for path in paths]
+    assert [a.status_code for a in answers] == [200] * len(paths)
+    return portal, answers
+
+
+def test_the_csv_export_has_every_row_with_bom_semicolons_and_crlf(
+    portal_factory: PortalFactory,
+) -> None:
+    portal, (answer,) = exports(portal_factory, "/export.csv")
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     assert answer.headers["content-disposition"] == 'attachment; filename="dostupnost.csv"'
     assert answer.content.startswith(b"\xef\xbb\xbf")
@@ -113,6 +124,24 @@ def test_the_csv_export_has_every_row_with_bom_semicolons_and_crlf(
     lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert lines[0] == list(HEADERS.values())
     assert lines[1:] == [item_cells(item) for item in portal.scenario.catalogue()]
+
+
+def test_the_xlsx_export_has_a_merged_title_then_the_csv_exports_header_and_cells(
+    portal_factory: PortalFactory,
+) -> None:
+    portal, (answer, csv_answer) = exports(portal_factory, "/export.xlsx", "/export.csv")
+    csv_text = csv_answer.content.decode("utf-8-sig")
+    assert answer.headers["content-type"] == XLSX_MEDIA_TYPE
+    assert answer.headers["content-disposition"] == 'attachment; filename="dostupnost.xlsx"'
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    assert sheet is not None and sheet.title == "Dostupnost"
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:F1"]
+    assert sheet["A1"].value == "Dostupnost zboží: Figurky Praha s.r.o."
+    values = [["" if v is None else v for v in r] for r in sheet.iter_rows(values_only=True)]
+    assert values[1] == list(HEADERS.values())
+    assert values[2:] == [item_cells(item) for item in portal.scenario.catalogue()]
+    assert values[1:] == list(csv.reader(io.StringIO(csv_text, newline=""), delimiter=";"))
+    assert all(isinstance(v, str) for r in values[1:] for v in r)  # dates stay the supplier's text
 
 
 def test_advancing_the_clock_grows_the_ground_truth_and_the_table_follows(
@@ -226,6 +255,7 @@ def test_metrics_count_what_was_served(portal_factory: PortalFactory) -> None:
         client.get("/availability?page=1")
         client.get("/availability?page=2")
         client.get("/export.csv")
+        client.get("/export.xlsx")
         portal.faults.set(maintenance=True)
         client.get("/availability")
         portal.scenario.advance(2)
@@ -234,6 +264,7 @@ def test_metrics_count_what_was_served(portal_factory: PortalFactory) -> None:
     assert 'etawatch_portal_logins_total{outcome="invalid"} 1.0' in text
     assert 'etawatch_portal_pages_total{kind="html_server"} 2.0' in text
     assert 'etawatch_portal_pages_total{kind="csv"} 1.0' in text
+    assert 'etawatch_portal_pages_total{kind="xlsx"} 1.0' in text
     assert 'etawatch_portal_faults_total{fault="maintenance"} 1.0' in text
     assert "etawatch_portal_scenario_day 2.0" in text
     assert f"etawatch_portal_ground_truth_entries {float(len(portal.ground_truth()))}" in text

@@ -92,16 +92,51 @@ async def test_reordered_columns_are_still_read_by_their_header(
     assert seen == expected
 
 
+@pytest.mark.parametrize("profile", ["simulated-csv", "simulated-xlsx"])
 async def test_a_truncated_table_is_not_published(
-    scrape: Runner, server_portal: PortalServer, tmp_path: Path
+    scrape: Runner, server_portal: PortalServer, tmp_path: Path, profile: str
 ) -> None:
+    """Bad input: an export holding half of the items the last complete run saw."""
     data = tmp_path / "data"
     previous = len(server_portal.scenario.catalogue())
-    FileRunState(data).record_complete("simulated-csv", previous, uuid.uuid4(), NOW)
+    FileRunState(data).record_complete(profile, previous, uuid.uuid4(), NOW)
     server_portal.faults.set(truncate_to=previous // 2)
-    result = await scrape("simulated-csv", server_portal, data)
+    result = await scrape(profile, server_portal, data)
     assert_failed(result, FailureReason.TRUNCATED)
     assert f"fewer than the {previous} of the last complete run" in result.outcome.message
+
+
+async def test_the_xlsx_export_with_reordered_columns_and_an_unknown_word_is_read(
+    scrape: Runner, server_portal: PortalServer
+) -> None:
+    """Bad input: columns in another order and the availability word 'Na dotaz' in the workbook;
+    the columns are found by header text, the word is published as unknown and counted."""
+    order = ["Přiděleno", "Předpokládané naskladnění", "Kód zboží", "Dostupnost", "Název"]
+    odd = server_portal.scenario.catalogue()[4].sku
+    server_portal.faults.set(reorder_columns=order, unknown_availability={odd: "Na dotaz"})
+    result = await scrape("simulated-xlsx", server_portal)
+    assert result.outcome.ok, result.outcome.message
+    expected = {
+        i.sku: (i.availability_text, i.eta_text) for i in server_portal.scenario.catalogue()
+    }
+    expected[odd] = ("Na dotaz", expected[odd][1])
+    seen = {o.sku: (o.availability_raw, o.eta.raw) for o in result.messages.observed}
+    assert seen == expected
+    observed = {o.sku: o.availability for o in result.messages.observed}
+    assert observed[odd] is Availability.UNKNOWN
+    assert result.messages.completed[0].unknown_availability == 1
+
+
+async def test_a_renamed_column_in_the_xlsx_export_fails_and_keeps_the_workbook(
+    scrape: Runner, server_portal: PortalServer
+) -> None:
+    """Bad input: the workbook's 'Dostupnost' header renamed to 'Stav skladu'."""
+    server_portal.faults.set(rename_column={"Dostupnost": "Stav skladu"})
+    result = await scrape("simulated-xlsx", server_portal)
+    assert_failed(result, FailureReason.LAYOUT_CHANGED)
+    assert "'Stav skladu'" in result.outcome.message
+    kept = artifacts_of(result)["export-response.xlsx"].read_bytes()
+    assert kept.startswith(b"PK")  # the workbook as downloaded, for a person to open
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from etawatch.contracts.availability import Availability
 from etawatch.scraper.adapters.profiles import load_profile, shipped_profiles
-from etawatch.scraper.domain.profile import Mode, ProfileError, parse_profile
+from etawatch.scraper.domain.profile import ExportFormat, Mode, ProfileError, parse_profile
 
 MINIMAL = """
 name = "acme"
@@ -36,11 +36,13 @@ eta = "ETA"
 
 def test_every_shipped_profile_loads_with_its_mode() -> None:
     shipped = shipped_profiles()
-    assert {"simulated-server", "simulated-script", "simulated-csv"} <= set(shipped)
+    expected = {"simulated-server", "simulated-script", "simulated-csv", "simulated-xlsx"}
+    assert expected <= set(shipped)
     modes = {name: load_profile(name).portal.mode for name in shipped}
     assert modes["simulated-server"] is Mode.PAGES
     assert modes["simulated-script"] is Mode.SCRIPT
     assert modes["simulated-csv"] is Mode.EXPORT
+    assert modes["simulated-xlsx"] is Mode.EXPORT
 
 
 def test_extends_keeps_the_base_and_replaces_what_it_names() -> None:
@@ -49,7 +51,12 @@ def test_extends_keeps_the_base_and_replaces_what_it_names() -> None:
     assert script.columns == server.columns
     assert script.table.ready == "table#availability-table[data-loaded='true']"
     assert script.table.failed == "table#availability-table[data-loaded='error']"
-    assert load_profile("simulated-csv").export is not None
+    csv_export = load_profile("simulated-csv").export
+    xlsx_export = load_profile("simulated-xlsx").export
+    assert csv_export is not None and csv_export.format is ExportFormat.CSV  # the default
+    assert xlsx_export is not None and xlsx_export.format is ExportFormat.XLSX
+    assert (xlsx_export.path, xlsx_export.sheet) == ("/export.xlsx", None)
+    assert load_profile("simulated-xlsx").columns == server.columns
 
 
 def test_a_minimal_profile_takes_defaults_and_alternative_headers() -> None:
@@ -71,6 +78,10 @@ def test_a_minimal_profile_takes_defaults_and_alternative_headers() -> None:
         (('"In stock" = "in_stock"', '"In stock" = "maybe"'), "availability.In stock"),
         (('name = "acme"', 'name = "acme"\ncolour = "blue"'), "colour: Extra inputs"),
         (('mode = "pages"', 'mode = "export"'), "mode 'export' needs an [export] section"),
+        (
+            ('mode = "pages"', 'mode = "export"\n[export]\npath = "/x.ods"\nformat = "ods"'),
+            "export.format: Input should be 'csv' or 'xlsx'",
+        ),
         (("[table]", "[login2]\nx=1\n[table]"), "login2"),
     ],
 )

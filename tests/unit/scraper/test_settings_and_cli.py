@@ -66,6 +66,10 @@ def test_profiles_and_check_profile() -> None:
     listed = runner.invoke(app, ["profiles"])
     assert listed.exit_code == 0
     assert "simulated-csv\texport" in listed.output
+    assert "simulated-xlsx\texport" in listed.output
     checked = runner.invoke(app, ["check-profile", "--profile", "simulated-script"])
     assert checked.exit_code == 0
     assert "column availability: Dostupnost" in checked.output
+    xlsx = runner.invoke(app, ["check-profile", "--profile", "simulated-xlsx"])
+    assert xlsx.exit_code == 0
+    assert "export: xlsx from /export.xlsx" in xlsx.output

@@ -1,4 +1,8 @@
-"""The availability table: server-rendered or filled by a script from JSON, and the CSV export."""
+"""The availability table: server-rendered or filled by a script from JSON, and its exports.
+
+The CSV and the XLSX export hold the same header and cells; the XLSX, like a real supplier's,
+has a merged title row above the header.
+"""
 
 import asyncio
 import csv
@@ -8,6 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from etawatch.demo.application.sessions import Session
 from etawatch.demo.application.table import TablePage, export_rows, table_page
@@ -25,6 +31,7 @@ from etawatch.demo.entrypoints.deps import (
 router = APIRouter()
 Page = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")]
 EXPORT_CHUNK = 2000
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _admit(request: Request, portal: Portal) -> Session | Response:
@@ -119,15 +126,58 @@ def _csv_chunks(rows: Iterator[list[str]]) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
-@router.get("/export.csv")
-async def export_csv(request: Request, portal: PortalDep) -> Response:
+async def _export(request: Request, portal: Portal, kind: str) -> Iterator[list[str]] | Response:
+    """The export's header and rows once admitted (counted as ``kind``); else the answer."""
     admitted = await _admit(request, portal)
     if isinstance(admitted, Response):
         return admitted
-    portal.metrics.pages.labels("csv").inc()
-    rows = export_rows(portal.scenario, portal.faults.current)
+    portal.metrics.pages.labels(kind).inc()
+    return export_rows(portal.scenario, portal.faults.current)
+
+
+def _attachment(suffix: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="dostupnost.{suffix}"'}
+
+
+@router.get("/export.csv")
+async def export_csv(request: Request, portal: PortalDep) -> Response:
+    rows = await _export(request, portal, "csv")
+    if isinstance(rows, Response):
+        return rows
     return StreamingResponse(
-        _csv_chunks(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="dostupnost.csv"'},
+        _csv_chunks(rows), media_type="text/csv; charset=utf-8", headers=_attachment("csv")
     )
+
+
+def xlsx_export(rows: list[list[str]], title: str) -> bytes:
+    """A workbook of one sheet: ``title`` merged across the columns, then the header and rows.
+
+    Every cell is the same text as in the CSV export (dates as the supplier writes them).
+    """
+    header = rows[0] if rows else []
+    workbook = Workbook()
+    sheet = workbook.active
+    if sheet is None:  # a new workbook always has its first sheet
+        raise AssertionError("openpyxl made a workbook without a sheet")
+    sheet.title = "Dostupnost"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, len(header)))
+    sheet.append(header)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows[1:]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@router.get("/export.xlsx")
+async def export_xlsx(request: Request, portal: PortalDep) -> Response:
+    rows = await _export(request, portal, "xlsx")
+    if isinstance(rows, Response):
+        return rows
+    title = f"Dostupnost zboží: {portal.config.supplier_name}"
+    body = await asyncio.to_thread(xlsx_export, list(rows), title)  # rows read before the thread
+    return Response(body, media_type=XLSX_MEDIA_TYPE, headers=_attachment("xlsx"))

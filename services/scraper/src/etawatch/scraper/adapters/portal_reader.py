@@ -3,9 +3,9 @@
 It reuses the session cookies of the last run, logs in when the portal shows the login page
 (at the start or in the middle of paging, at most ``session.max_logins`` times per run; a refused
 login is never tried again in the same run, so a wrong password cannot lock the account), reads
-each page in one go, follows the pager's next link, or downloads the CSV export over HTTP with
-the browser's cookies. Timeouts and HTTP 5xx are retried with backoff and jitter; everything else
-ends the run with a ``ScrapeFailure`` that names the reason.
+each page in one go, follows the pager's next link, or downloads the CSV or XLSX export over HTTP
+with the browser's cookies. Timeouts and HTTP 5xx are retried with backoff and jitter; everything
+else ends the run with a ``ScrapeFailure`` that names the reason.
 """
 
 import datetime as dt
@@ -35,9 +35,10 @@ from etawatch.scraper.adapters.pages import (
     maintenance_text,
 )
 from etawatch.scraper.adapters.politeness import RateLimiter, Sleep, with_retries
+from etawatch.scraper.adapters.xlsx_table import parse_xlsx_export
 from etawatch.scraper.domain.credentials import Credentials
 from etawatch.scraper.domain.failures import ScrapeFailure, TransientError
-from etawatch.scraper.domain.profile import Mode, Profile
+from etawatch.scraper.domain.profile import ExportFormat, Mode, Profile
 from etawatch.scraper.domain.table import PortalRead
 from etawatch.scraper.domain.table import TablePage as ReadPage
 
@@ -115,10 +116,12 @@ class SeleniumPortalReader:
     def save_artifacts(self, folder: Path) -> list[Path]:
         saved: list[Path] = []
         driver = self._driver
+        export = self.profile.export
         try:
             folder.mkdir(parents=True, exist_ok=True)
             if self._last_http_body is not None:
-                path = folder / "export-response.txt"
+                xlsx = export is not None and export.format is ExportFormat.XLSX
+                path = folder / f"export-response.{'xlsx' if xlsx else 'txt'}"
                 path.write_bytes(self._last_http_body)
                 saved.append(path)
             if driver is not None:
@@ -291,7 +294,7 @@ class SeleniumPortalReader:
                 )
             visited.add(url)
 
-    # --- CSV export ------------------------------------------------------------------------
+    # --- CSV or XLSX export ----------------------------------------------------------------
 
     def _read_export(self, driver: WebDriver, deadline: float) -> list[ReadPage]:
         export = self.profile.export
@@ -312,8 +315,11 @@ class SeleniumPortalReader:
             except LoginNeeded:
                 self._open(driver, start, deadline)  # logs in again (bounded)
                 continue
-            page = parse_csv_export(body, export, self._clock(), first.page.declared_total)
-            return [page]
+            total = first.page.declared_total
+            if export.format is ExportFormat.XLSX:
+                columns = self.profile.columns
+                return [parse_xlsx_export(body, export, columns, self._clock(), total)]
+            return [parse_csv_export(body, export, self._clock(), total)]
         raise ScrapeFailure(
             FailureReason.SESSION_LOST, "the export kept answering with the login page"
         )

@@ -2,10 +2,10 @@
 
 A new supplier is a new TOML file, not new code. A profile says where the login form is, how to
 recognise the login page, the table page and the maintenance page, how to reach every row (table
-pages with a next link, a table filled in by JavaScript, or a CSV export), which column holds
-what by its header TEXT (never by position), how the supplier words availability, and any date
-formats of its own. Credentials are never part of a profile: they come from the environment or a
-mounted file (``ScraperSettings``); a profile that names one is refused.
+pages with a next link, a table filled in by JavaScript, or a CSV or XLSX export), which column
+holds what by its header TEXT (never by position), how the supplier words availability, and any
+date formats of its own. Credentials are never part of a profile: they come from the environment
+or a mounted file (``ScraperSettings``); a profile that names one is refused.
 """
 
 import re
@@ -42,7 +42,14 @@ class Mode(StrEnum):
     SCRIPT = "script"
     """The same pages, but the rows are filled in by JavaScript after the page loaded."""
     EXPORT = "export"
-    """Log in with the browser, then download the portal's CSV export with its cookies."""
+    """Log in with the browser, then download the portal's CSV or XLSX export with its cookies."""
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    """Delimited text: the first non-empty line is the header."""
+    XLSX = "xlsx"
+    """An Excel workbook: the header is the first row (of the first rows) holding header texts."""
 
 
 def normalise_text(text: str) -> str:
@@ -113,8 +120,12 @@ class TableSection(_Section):
 
 class ExportSection(_Section):
     path: str
-    delimiter: str = Field(default=";", min_length=1, max_length=1)
-    encoding: str = "utf-8-sig"
+    format: ExportFormat = ExportFormat.CSV
+    delimiter: str = Field(default=";", min_length=1, max_length=1, description="CSV only.")
+    encoding: str = Field(default="utf-8-sig", description="CSV only.")
+    sheet: str | None = Field(
+        default=None, min_length=1, description="XLSX only: the sheet's name; else the first one."
+    )
 
 
 class ColumnsSection(_Section):

@@ -128,5 +128,7 @@ def check_profile(profile: ProfileOption) -> None:
     """Load a profile and say what it expects, or exactly what is wrong with it (exit 2)."""
     loaded = _profile(profile)
     typer.echo(f"{loaded.name}: supplier {loaded.supplier}, mode {loaded.portal.mode.value}")
+    if loaded.export is not None:
+        typer.echo(f"  export: {loaded.export.format.value} from {loaded.export.path}")
     for field, texts in loaded.columns.expected().items():
         typer.echo(f"  column {field}: {' / '.join(texts)}")
