@@ -4,6 +4,10 @@
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
+# scripts/setup.sh installs uv with `pip install --user` when it is missing: the recipes after it
+# must find it there too, on a machine whose PATH does not name the user's script folder.
+export PATH := $(HOME)/.local/bin:$(PATH)
+
 demo: setup
 	uv run etawatch demo $(DEMO_ARGS)
 
