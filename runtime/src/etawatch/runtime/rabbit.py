@@ -47,6 +47,10 @@ async def declare_topology(broker: RabbitBroker, specs: tuple[QueueSpec, ...] = 
 
     A queue's DLQ is bound before the queue itself is: a consumer that already reads the queue
     can dead-letter the first message that reaches it.
+
+    Call it after ``broker.start()`` when the broker has subscribers: FastStream keeps the queue
+    objects it declared, and a queue declared here first would be consumed on the broker's shared
+    default channel, without the subscriber's own channel and prefetch.
     """
     for name in EXCHANGES:
         await broker.declare_exchange(exchange(name))
