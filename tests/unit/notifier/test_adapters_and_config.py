@@ -1,6 +1,9 @@
 """Settings, the outbox writer, SMTP error classification, the CLI preview, and logs without
 message bodies."""
 
+import asyncio
+import contextlib
+import datetime as dt
 import email
 import email.policy
 from pathlib import Path
@@ -19,6 +22,7 @@ from etawatch.notifier.adapters.sql.database import open_database
 from etawatch.notifier.application.ports import DeliveryError
 from etawatch.notifier.config import NotifierSettings
 from etawatch.notifier.entrypoints.cli import app
+from etawatch.notifier.entrypoints.stream import prune_forever
 
 
 def test_settings_build_the_policy_and_refuse_a_bad_cancel_template() -> None:
@@ -145,3 +149,46 @@ def test_preview_renders_a_sample_in_each_language(tmp_path: Path) -> None:
     assert "<html" in czech.output
     bad = runner.invoke(app, ["preview", "--kind", "exploded"])
     assert bad.exit_code != 0
+
+
+@pytest.mark.parametrize("days", [0, -1, 29])
+def test_settings_refuse_a_retention_too_short_for_telling_once(days: int) -> None:
+    with pytest.raises(ValidationError, match="retention_days"):
+        NotifierSettings(retention_days=days)
+
+
+def test_settings_refuse_a_retention_shorter_than_sending_lasts() -> None:
+    with pytest.raises(ValidationError, match="give_up_after_hours"):
+        NotifierSettings(retention_days=30, give_up_after_hours=24 * 31)
+    assert NotifierSettings().retention().days == 400
+
+
+def test_prune_prints_what_it_would_delete_and_deletes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETAWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/notifier.db")
+    runner = CliRunner()
+    dry = runner.invoke(app, ["prune", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "notifier_send_log: would delete 0" in dry.output
+    real = runner.invoke(app, ["prune"])
+    assert real.exit_code == 0, real.output
+    assert "notifier_baselines: deleted 0" in real.output
+
+
+async def test_the_prune_loop_prunes_at_once_and_counts() -> None:
+    service = await notifier()
+    task = asyncio.create_task(
+        prune_forever(service, dt.timedelta(days=400), dt.timedelta(hours=24))
+    )
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    samples = {
+        s.labels["table"]
+        for metric in service.metrics.registry.collect()
+        if metric.name == "etawatch_notifier_pruned_rows"
+        for s in metric.samples
+    }
+    assert samples == {"notifier_send_log", "notifier_pending_changes", "notifier_baselines"}

@@ -90,6 +90,16 @@ class NotifierSettings(ProbedServiceSettings):
         gt=0,
         description="How long a message being sent is reserved; after a crash it is resent then.",
     )
+    retention_days: float = Field(
+        400.0,
+        ge=30,
+        description="Finished send-log rows, consumed changes and idle baselines older than this "
+        "are deleted by `prune`. At least 30: a change redelivered or replayed after its row was "
+        "deleted is told again, so keep it far longer than any redelivery, DLQ requeue or replay.",
+    )
+    prune_interval_hours: float = Field(
+        24.0, ge=0, description="How often `run` prunes after the retention; 0: never."
+    )
     prefetch: int = Field(
         100,
         ge=1,
@@ -110,6 +120,17 @@ class NotifierSettings(ProbedServiceSettings):
                     "cancel_url_template may use only {shop_order_id}: " + repr(exc)
                 ) from exc
         return self
+
+    @model_validator(mode="after")
+    def _retention_outlives_sending(self) -> Self:
+        if dt.timedelta(days=self.retention_days) <= dt.timedelta(
+            hours=self.give_up_after_hours, minutes=self.debounce_minutes
+        ):
+            raise ValueError("retention_days must be longer than give_up_after_hours + debounce")
+        return self
+
+    def retention(self) -> dt.timedelta:
+        return dt.timedelta(days=self.retention_days)
 
     def policy(self) -> NotificationPolicy:
         return NotificationPolicy(

@@ -36,6 +36,12 @@ class NotifierMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.pruned = Counter(
+            "etawatch_notifier_pruned_rows",
+            "Finished rows deleted after the retention, by table.",
+            ["table"],
+            registry=self.registry,
+        )
         self.queue_delay = Histogram(
             "etawatch_notifier_queue_delay_seconds",
             "From the first covered change's arrival to the email's acceptance.",

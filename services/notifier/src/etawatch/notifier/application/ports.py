@@ -106,6 +106,9 @@ class NotifierStore(Protocol):
 
     async def get(self, notification_id: str) -> Outgoing | None: ...
 
+    async def prune(self, before: dt.datetime, *, dry_run: bool = False) -> dict[str, int]:
+        """Delete finished rows older than ``before`` (or only count them); counts per table."""
+
 
 class DeliveryError(Exception):
     """A message was not accepted. ``permanent`` ones are never retried.

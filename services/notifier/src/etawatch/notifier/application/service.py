@@ -115,6 +115,17 @@ class NotifierService:
         if not queued:
             self.metrics.suppressed.labels(SuppressReason.DUPLICATE.value).inc()
 
+    # --- retention ---------------------------------------------------------------------------
+
+    async def prune(self, retention: dt.timedelta, *, dry_run: bool = False) -> dict[str, int]:
+        """Delete (or with ``dry_run`` count) finished rows older than ``retention``."""
+        counts = await self.store.prune(self.clock.now() - retention, dry_run=dry_run)
+        if not dry_run:
+            for table, deleted in counts.items():
+                self.metrics.pruned.labels(table).inc(deleted)
+        log.info("pruned" if not dry_run else "would prune", **counts)
+        return counts
+
     # --- the time-driven step ----------------------------------------------------------------
 
     async def flush_due(self, now: dt.datetime | None = None) -> list[Delivery]:

@@ -47,7 +47,14 @@ async def _run(settings: NotifierSettings, health: ServiceHealth, metrics: Notif
     store = await build_store(settings)
     service = await build_notifier(settings, RabbitBus(broker), store=store, metrics=metrics)
     health.checks.update(broker=broker_check(broker), store=store.ping)
-    app = create_app(broker, service, settings.flush_interval_seconds, settings.prefetch)
+    app = create_app(
+        broker,
+        service,
+        settings.flush_interval_seconds,
+        settings.prefetch,
+        retention=settings.retention(),
+        prune_every=dt.timedelta(hours=settings.prune_interval_hours),
+    )
 
     @app.after_startup
     async def consuming() -> None:
@@ -55,6 +62,31 @@ async def _run(settings: NotifierSettings, health: ServiceHealth, metrics: Notif
 
     async with health.watching():
         await app.run()
+
+
+@app.command()
+def prune(
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be deleted.")] = False,
+) -> None:
+    """Delete finished rows older than ETAWATCH_RETENTION_DAYS, in small batches.
+
+    Sent or given-up messages whose outcome is published, consumed changes and baselines of
+    items with nothing held or pending; never anything pending or being sent.
+    """
+    settings = NotifierSettings()
+    start_logging(settings)
+    counts = asyncio.run(_prune(settings, dry_run=dry_run))
+    verb = "would delete" if dry_run else "deleted"
+    for table, count in counts.items():
+        typer.echo(f"{table}: {verb} {count}")
+
+
+async def _prune(settings: NotifierSettings, *, dry_run: bool) -> dict[str, int]:
+    store = await build_store(settings)
+    try:
+        return await store.prune(dt.datetime.now(dt.UTC) - settings.retention(), dry_run=dry_run)
+    finally:
+        await store.close()
 
 
 @app.command()

@@ -13,6 +13,7 @@ the notifier orders an item's changes by when they were observed, not by when th
 
 import asyncio
 import contextlib
+import datetime as dt
 
 from faststream import AckPolicy, FastStream
 from faststream.rabbit import RabbitBroker
@@ -86,13 +87,29 @@ async def flush_forever(service: NotifierService, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def prune_forever(
+    service: NotifierService, retention: dt.timedelta, interval: dt.timedelta
+) -> None:
+    """The retention loop: one ``prune`` every ``interval``, the first at start, errors logged."""
+    while True:
+        try:
+            await service.prune(retention)
+        except Exception as exc:  # the next round tries again; only old finished rows wait
+            log.exception("prune failed", error=repr(exc))
+        await asyncio.sleep(interval.total_seconds())
+
+
 def create_app(
     broker: RabbitBroker,
     service: NotifierService,
     interval: float,
     prefetch: int,
+    *,
+    retention: dt.timedelta | None = None,
+    prune_every: dt.timedelta | None = None,
 ) -> FastStream:
-    """The FastStream application of ``etawatch-notifier run``."""
+    """The FastStream application of ``etawatch-notifier run``; it also prunes every
+    ``prune_every`` when given both that and ``retention``."""
     register_consumer(broker, service, RabbitBus(broker), prefetch)
     app = FastStream(broker)
     tasks: list[asyncio.Task[None]] = []
@@ -101,6 +118,8 @@ def create_app(
     async def declare_and_start_flushing() -> None:
         await declare_notifier_topology(broker)
         tasks.append(asyncio.create_task(flush_forever(service, interval)))
+        if retention is not None and prune_every:
+            tasks.append(asyncio.create_task(prune_forever(service, retention, prune_every)))
 
     @app.on_shutdown
     async def stop_flushing() -> None:

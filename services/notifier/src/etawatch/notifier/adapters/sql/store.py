@@ -1,7 +1,8 @@
 """The notifier's tables: pending changes, what each customer knows, and the send log.
 
-Nothing is deleted: a change id stays known after it was told, so a replayed ``ETAChanged`` is
-recognised and ignored. A message's body is kept only until it is sent or given up on.
+A change id stays known after it was told, so a replayed ``ETAChanged`` is recognised and
+ignored; only ``prune`` deletes, and only finished rows older than the retention (see
+``FINISHED``). A message's body is kept only until it is sent or given up on.
 """
 
 import datetime as dt
@@ -84,6 +85,31 @@ _COLUMNS = (
 )
 
 
+# What ``prune`` may delete, per table, older than a cutoff (the one ``?``). Nothing pending or in
+# flight: a send-log row only when sent or given up on and its outcome published; a change only
+# once consumed and its message (if any) is in no such unfinished row; a baseline only without
+# held changes and without a pending change of its order. Statuses never go back, so a row that
+# matches stays finished; PostgreSQL re-checks these conditions on a row changed meanwhile.
+FINISHED = {
+    "notifier_send_log": (
+        "notification_id",
+        "status IN ('sent', 'failed') AND published = 1 AND finished_at < ?",
+    ),
+    "notifier_pending_changes": (
+        "change_id",
+        "status = 'consumed' AND received_at < ? AND NOT EXISTS (SELECT 1 FROM notifier_send_log"
+        " s WHERE s.notification_id = notifier_pending_changes.consumed_by"
+        " AND (s.status = 'sending' OR s.published = 0))",
+    ),
+    "notifier_baselines": (
+        "shop_order_id, supplier, sku",
+        "as_of < ? AND held_change_ids = '[]' AND NOT EXISTS (SELECT 1 FROM"
+        " notifier_pending_changes p WHERE p.shop_order_id = notifier_baselines.shop_order_id"
+        " AND p.status = 'pending')",
+    ),
+}
+
+
 def ts(moment: dt.datetime) -> str:
     """A sortable text timestamp in UTC: comparisons in SQL are string comparisons."""
     if moment.tzinfo is None:
@@ -159,6 +185,34 @@ class SqlNotifierStore:
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def prune(
+        self, before: dt.datetime, *, dry_run: bool = False, batch_size: int = 1000
+    ) -> dict[str, int]:
+        """Delete finished rows older than ``before``, table by table, ``batch_size`` rows per
+        transaction (short locks); with ``dry_run`` only count them. Rows deleted per table."""
+        counts: dict[str, int] = {}
+        for table, (key, finished) in FINISHED.items():
+            if dry_run:
+                async with self.db.transaction() as tx:
+                    rows = await tx.fetchall(
+                        f"SELECT COUNT(*) FROM {table} WHERE {finished}",  # noqa: S608
+                        (ts(before),),
+                    )
+                counts[table] = int(rows[0][0])
+                continue
+            delete = (
+                f"DELETE FROM {table} WHERE ({key}) IN"  # noqa: S608 - constants only
+                f" (SELECT {key} FROM {table} WHERE {finished} LIMIT ?) AND {finished}"
+            )
+            counts[table] = 0
+            while True:
+                async with self.db.transaction() as tx:
+                    deleted = await tx.execute(delete, (ts(before), batch_size, ts(before)))
+                counts[table] += deleted
+                if deleted < batch_size:
+                    break
+        return counts
 
     # --- pending changes ---------------------------------------------------------------------
 
