@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
-from etawatch_testing.notifier import NOW, PRE, change, notifier
+from etawatch_testing.notifier import NOW, PRE, FakeClock, change, notifier
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
@@ -19,6 +19,7 @@ from etawatch.contracts.messages import NotificationFailureReason
 from etawatch.notifier.adapters.outbox import OutboxTransport
 from etawatch.notifier.adapters.smtp import SmtpConfig, classify
 from etawatch.notifier.adapters.sql.database import open_database
+from etawatch.notifier.adapters.sql.store import SqlNotifierStore
 from etawatch.notifier.application.ports import DeliveryError
 from etawatch.notifier.config import NotifierSettings
 from etawatch.notifier.entrypoints.cli import app
@@ -166,14 +167,31 @@ def test_settings_refuse_a_retention_shorter_than_sending_lasts() -> None:
 def test_prune_prints_what_it_would_delete_and_deletes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ETAWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/notifier.db")
+    url = f"sqlite:///{tmp_path}/notifier.db"
+    asyncio.run(told_long_ago(url))
+    monkeypatch.setenv("ETAWATCH_DATABASE_URL", url)
     runner = CliRunner()
+    every = ("notifier_send_log", "notifier_pending_changes", "notifier_baselines")
     dry = runner.invoke(app, ["prune", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "notifier_send_log: would delete 0" in dry.output
+    assert [f"{table}: would delete 1" for table in every] == dry.output.splitlines()[-3:]
     real = runner.invoke(app, ["prune"])
     assert real.exit_code == 0, real.output
-    assert "notifier_baselines: deleted 0" in real.output
+    assert [f"{table}: deleted 1" for table in every] == real.output.splitlines()[-3:]
+    again = runner.invoke(app, ["prune"])
+    assert [f"{table}: deleted 0" for table in every] == again.output.splitlines()[-3:]
+
+
+async def told_long_ago(url: str) -> None:
+    """One change told and its outcome published 500 days ago, in the database at ``url``."""
+    store = SqlNotifierStore(open_database(url))
+    await store.create_tables()
+    clock = FakeClock(dt.datetime.now(dt.UTC) - dt.timedelta(days=500))
+    service = await notifier(store=store, clock=clock)
+    await service.handle(change(after=(PRE, "01/2028"), observed_at=clock.now()))
+    [delivery] = await service.flush_due(clock.advance(minutes=31))
+    assert delivery.outcome == "sent"
+    await store.close()
 
 
 async def test_the_prune_loop_prunes_at_once_and_counts() -> None:
