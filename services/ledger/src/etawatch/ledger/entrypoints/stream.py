@@ -151,10 +151,8 @@ class LedgerConsumer:
     async def start(self) -> None:
         await self.ledger.start()
         await self.broker.connect()
-        # The subscribers declare their queues first, each on a channel of its own (with its
-        # prefetch); the topology's bindings and DLQs then go onto those same queue objects.
-        # Declared the other way round, every queue would be consumed on the broker's shared
-        # default channel. Nothing is consumed before the readers below start.
+        # The subscribers declare their queues on their own channels first (see
+        # ``declare_topology``); nothing is consumed before the readers below start.
         await self.broker.start()
         await declare_topology(self.broker, self.specs())
         self.readers = [asyncio.create_task(self._read(sub, take)) for sub, take in self._queues]

@@ -60,20 +60,11 @@ def register_consumer(
 
 
 async def start_consuming(broker: RabbitBroker) -> None:
-    """Start consuming, then declare the exchanges, the queue's bindings and its DLQ."""
-    await broker.start()
-    await declare_notifier_topology(broker)
+    """Start consuming, then declare the exchanges, the queue's bindings and its DLQ.
 
-
-async def declare_notifier_topology(broker: RabbitBroker) -> None:
-    """Declare after the broker started, never before.
-
-    The subscriber declares its queue on its own channel (with its prefetch) when it starts;
-    the topology's bindings then go onto that queue object. Declared before, the queue object
-    would be cached on the broker's shared default channel, and the subscriber would consume
-    there, with no prefetch limit. Nothing reaches the queue before it is bound, and its DLQ
-    is declared before its bindings.
+    In this order so that the subscriber keeps its own channel (see ``declare_topology``).
     """
+    await broker.start()
     await declare_topology(broker, (NOTIFIER_CHANGES,))
 
 
@@ -116,7 +107,7 @@ def create_app(
 
     @app.after_startup
     async def declare_and_start_flushing() -> None:
-        await declare_notifier_topology(broker)
+        await declare_topology(broker, (NOTIFIER_CHANGES,))  # after start: see its docstring
         tasks.append(asyncio.create_task(flush_forever(service, interval)))
         if retention is not None and prune_every:
             tasks.append(asyncio.create_task(prune_forever(service, retention, prune_every)))

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from etawatch.query_api.entrypoints.api.deps import Api
 from etawatch.query_api.entrypoints.api.schemas import Readiness
+from etawatch.runtime.health import failed
 
 router = APIRouter(tags=["health"])
 
@@ -27,7 +28,7 @@ async def readyz(api: Api) -> JSONResponse:
             await asyncio.wait_for(check(), timeout=5)
             checks[name] = "ok"
         except Exception as exc:
-            checks[name] = f"failed: {type(exc).__name__}"
+            checks[name] = failed(exc)
     try:
         lag = await asyncio.wait_for(asyncio.to_thread(api.projector.lag), timeout=5)
     except Exception:
