@@ -165,39 +165,27 @@ class Timed:
 
 def rebuild_all(api: Any) -> tuple[int, float, bool, dict[str, float]]:
     """Rebuild every view as ``etawatch-query-api rebuild`` does; also where the time went."""
-    from etawatch.query_api.application.projector import Projector  # noqa: PLC0415
+    from etawatch.query_api.application.rebuild import rebuild  # noqa: PLC0415
 
-    projections = api.projector.projections
-    position = min(api.views.position(p.name) for p in projections)
-    before = {p.name: api.views.checksum(p.tables) for p in projections}
-    for projection in projections:
-        api.views.reset(projection.name, projection.tables)
     settings = api.settings  # what `etawatch-query-api rebuild` uses
-    source, views = Timed(api.source, "read"), Timed(api.views, "commit")
-    projector = Projector(
-        source,
-        views,
-        projections,
-        batch_size=settings.rebuild_batch_size,
-        cache_rows=settings.rebuild_cache_rows,
-        create_tables=False,
-    )
+    source = Timed(api.source, "read")
     api.source.translator._names.clear()  # a fresh process knows no aggregate yet
     started = time.perf_counter()
-    events = projector.catch_up(stop=position)
-    indexing = time.perf_counter()
-    for projection in projections:
-        api.views.ensure(projection.tables)  # the indexes, built once at the end
-    ended = time.perf_counter()
-    seconds = ended - started
+    result = rebuild(
+        source,
+        api.views,
+        api.projector.projections,
+        batch_size=settings.rebuild_batch_size,
+        cache_rows=settings.rebuild_cache_rows,
+    )
+    wall = time.perf_counter() - started
     split = {
         "read, decode, translate": source.seconds,
-        "apply": indexing - started - source.seconds - views.seconds,
-        "write and commit": views.seconds,
-        "indexes": ended - indexing,
+        "apply and write the staged copies": result.seconds - source.seconds,
+        "swap them in with the indexes": result.swap_seconds,
+        "(not counted: checksums)": wall - result.seconds - result.swap_seconds,
     }
-    equal = all(api.views.checksum(p.tables) == before[p.name] for p in projections)
-    return events, seconds, equal, split
+    return result.events, result.seconds + result.swap_seconds, result.equal, split
 
 
 # --- HTTP ----------------------------------------------------------------------------------------

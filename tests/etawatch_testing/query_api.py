@@ -4,7 +4,7 @@ import asyncio
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +24,15 @@ from etawatch.query_api.bootstrap import QueryApi, build
 from etawatch.query_api.config import QueryApiSettings
 from etawatch.query_api.domain.facts import Fact
 from etawatch.query_api.domain.keys import Scope
-from etawatch.query_api.domain.rows import Changes, Key, MemoryRows, Row, Table, sorted_rows
+from etawatch.query_api.domain.rows import (
+    Changes,
+    Key,
+    MemoryRows,
+    Row,
+    Statement,
+    Table,
+    sorted_rows,
+)
 from etawatch.query_api.entrypoints.api.app import create_app
 from etawatch.runtime.bus import InMemoryBus, MessageBus
 from etawatch_testing.ledger import (
@@ -158,6 +166,7 @@ class MemoryViewStore:
     def __init__(self) -> None:
         self.rows = MemoryRows()
         self.positions: dict[str, int] = {}
+        self.generations: dict[str, int] = {}
         self.commits = 0
 
     def ensure(self, tables: Sequence[Table]) -> None:
@@ -169,32 +178,77 @@ class MemoryViewStore:
     def position(self, projection: str) -> int:
         return self.positions.get(projection, 0)
 
+    def generation(self, projection: str) -> int:
+        return self.generations.get(projection, 0)
+
     def load(self, table: Table, key: Key) -> Row | None:
         row = self.rows.get(table, key)
         return copy.deepcopy(row) if row is not None else None
 
     def commit(
-        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
+        self,
+        projection: str,
+        rows: Mapping[Table, Sequence[Row]],
+        changes: Changes,
+        position: int,
+        generation: int,
     ) -> None:
         if position <= self.positions.get(projection, 0):
             raise PositionTaken(f"{projection} is already at {self.positions[projection]}")
+        if generation != self.generation(projection):
+            raise PositionTaken(f"{projection} was rebuilt")
         for table, table_rows in rows.items():
-            for row in table_rows:
-                self.rows.put(table, copy.deepcopy(row))
+            for row in table_rows:  # the stored columns only, as in SQL
+                self.rows.put(table, copy.deepcopy({c: row[c] for c in table.all_columns}))
         for statement, params in changes:
             self.rows.run_many(statement, params)
         self.positions[projection] = position
         self.commits += 1
 
-    def reset(self, projection: str, tables: Sequence[Table]) -> None:
-        for table in tables:
-            self.rows.drop(table)
-        self.positions.pop(projection, None)
-
     def checksum(self, tables: Sequence[Table]) -> str:
         return json.dumps(
             {t.name: sorted_rows(t, self.rows.rows(t)) for t in tables}, sort_keys=True, default=str
         )
+
+    def position_and_checksum(self, projection: str, tables: Sequence[Table]) -> tuple[int, str]:
+        return self.position(projection), self.checksum(tables)
+
+    @contextmanager
+    def stage(self, projections: Mapping[str, Sequence[Table]]) -> Iterator["MemoryStaged"]:
+        yield MemoryStaged(self, projections)
+
+
+class MemoryStaged(MemoryViewStore):
+    """A rebuild's copy: a ``MemoryViewStore`` of its own, copied into the live one by ``swap``."""
+
+    def __init__(self, live: MemoryViewStore, projections: Mapping[str, Sequence[Table]]) -> None:
+        super().__init__()
+        self.live = live
+        self.projections = dict(projections)
+
+    def swap(self, behind: Callable[[int], None]) -> int:
+        live = max((self.live.position(name) for name in self.projections), default=0)
+        if live > min((self.position(name) for name in self.projections), default=0):
+            behind(live)
+        position = max((self.position(name) for name in self.projections), default=0)
+        for name, tables in self.projections.items():
+            for table in tables:
+                self.live.rows.drop(table)
+                if table.doc:
+                    for row in self.rows.rows(table):
+                        self.live.rows.put(table, row)
+                else:
+                    columns = table.all_columns
+                    sql = (
+                        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join('?' * len(columns))})"
+                    )
+                    statement = Statement(sql, (table,))
+                    values = [tuple(row[c] for c in columns) for row in self.rows.rows(table)]
+                    self.live.rows.run_many(statement, values)
+            self.live.positions[name] = position
+            self.live.generations[name] = self.live.generation(name) + 1
+        return position
 
 
 class ListSource:

@@ -7,6 +7,7 @@ Subclasses say which store (SQLite files, or a PostgreSQL database) through ``le
 import datetime as dt
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,15 @@ class QueryApiCases:
         with client_for(api) as client:
             yield World(api, client, make_keys(api), marks, env)
         api.close()
+
+    @contextmanager
+    def other_views(self, world: World, name: str) -> Iterator[QueryApi]:
+        """An API over the world's ledger with views of its own, empty at first."""
+        api = make_api(world.ledger_env, self.views_url(name), batch_size=7)
+        try:
+            yield api
+        finally:
+            api.close()
 
     # --- orders ---------------------------------------------------------------------------
 
@@ -230,11 +240,79 @@ class QueryApiCases:
     # --- rebuild and exactly-once -----------------------------------------------------------
 
     def test_rebuild_equals_the_live_view(self, world: World) -> None:
-        for projection in all_projections().values():
-            result = rebuild(world.api.source, world.api.views, projection, batch_size=5)
-            assert result.events == result.position > 0
-            assert result.equal, projection.name
+        projections = list(all_projections().values())
+        generations = [world.api.views.generation(p.name) for p in projections]
+        result = rebuild(world.api.source, world.api.views, projections, batch_size=5)
+        head = world.api.source.head()
+        assert result.events == head == result.swapped_at
+        assert [(v.position, v.equal) for v in result.views] == [(head, True)] * 3
+        assert [world.api.views.generation(p.name) for p in projections] == [
+            g + 1 for g in generations
+        ]
         assert world.get("/v1/orders/A-1")["lines"][0]["delay_days"] == 92
+        assert world.get("/v1/orders", delayed_more_than_days=30)["items"]  # indexes back
+        assert world.api.project_once_sync() == 0  # nothing left to apply, nothing applied twice
+
+    def test_the_live_views_answer_while_a_rebuild_runs_and_its_live_projector_goes_on(
+        self, world: World
+    ) -> None:
+        with self.other_views(world, "beside") as api:
+            head = api.source.head()
+            api.projector.catch_up(stop=head - 4)
+            projections = list(all_projections().values())
+            before = {p.name: api.views.checksum(p.tables) for p in projections}
+            seen: list[bool] = []
+
+            def meanwhile(_: int) -> None:
+                seen.append(
+                    all(api.views.checksum(p.tables) == before[p.name] for p in projections)
+                )
+                api.projector.catch_up()  # the live projector reaches the head
+
+            with client_for(api) as client:
+                key = make_keys(api).read
+                late = ArrivingLate(api.source, head - 4)
+                result = rebuild(late, api.views, projections, batch_size=5, progress=meanwhile)
+                response = client.get("/v1/orders/A-1", headers=Keys.bearer(key))
+            assert seen and seen[0] and not any(seen[1:])  # untouched until its projector moved
+            assert response.status_code == 200
+            assert [(v.position, v.equal) for v in result.views] == [(head - 4, True)] * 3
+            assert late.found_end
+            assert result.swapped_at == head  # the swap caught up with the live projector
+            for projection in projections:
+                assert api.views.position(projection.name) == head
+                assert api.views.checksum(projection.tables) == world.api.views.checksum(
+                    projection.tables
+                )
+
+    def test_a_failed_rebuild_leaves_the_live_views_as_they_were(self, world: World) -> None:
+        with self.other_views(world, "failed") as api:
+            api.project_once_sync()
+            projections = list(all_projections().values())
+            views = api.views
+            before = {p.name: views.position_and_checksum(p.name, p.tables) for p in projections}
+
+            def fail(_: int) -> None:
+                raise CrashError("stopped in the middle of a rebuild")
+
+            with pytest.raises(CrashError):
+                rebuild(api.source, api.views, projections, batch_size=5, progress=fail)
+            for projection in projections:
+                now = api.views.position_and_checksum(projection.name, projection.tables)
+                assert now == before[projection.name]
+                assert api.views.generation(projection.name) == 0
+            result = rebuild(api.source, api.views, projections, batch_size=5)
+            assert result.equal
+
+    def test_a_rebuild_says_a_wrong_view_differs_and_replaces_it(self, world: World) -> None:
+        with self.other_views(world, "wrong") as api:
+            api.project_once_sync()
+            with api.views.transaction(commit=True) as cursor:
+                cursor.execute("UPDATE qa_orders SET customer_name = 'tampered'")
+            orders = all_projections()["orders"]
+            (result,) = rebuild(api.source, api.views, [orders]).views
+            assert not result.equal
+            assert api.views.checksum(orders.tables) == world.api.views.checksum(orders.tables)
 
     def test_each_event_is_applied_once_across_a_crash_in_the_middle_of_a_batch(
         self, world: World
@@ -276,8 +354,27 @@ class CrashingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def commit(self, projection: str, rows: Any, changes: Any, position: int) -> None:
+    def commit(
+        self, projection: str, rows: Any, changes: Any, position: int, generation: int
+    ) -> None:
         if self.left == 0:
             raise CrashError(f"stopped before committing {projection} at {position}")
         self.left -= 1
-        self.inner.commit(projection, rows, changes, position)
+        self.inner.commit(projection, rows, changes, position, generation)
+
+
+class ArrivingLate:
+    """The ledger as a rebuild sees it when events come while it swaps: the first read from
+    ``at`` on finds nothing, the next ones find the events."""
+
+    def __init__(self, source: Any, at: int) -> None:
+        self.source, self.at, self.found_end = source, at, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.source, name)
+
+    def read(self, after: int, limit: int) -> Any:
+        if after >= self.at and not self.found_end:
+            self.found_end = True
+            return []
+        return self.source.read(after, limit)

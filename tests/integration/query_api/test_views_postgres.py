@@ -22,7 +22,7 @@ class TestOnPostgres(QueryApiCases):
         with ExitStack() as stack:
             cls.databases = {
                 name: stack.enter_context(postgres_database("etawatch_test_qa"))
-                for name in ("ledger", "live", "crash")
+                for name in ("ledger", "live", "crash", "beside", "failed", "wrong")
             }
             yield
 

@@ -6,6 +6,7 @@ import pytest
 from etawatch_testing.query_api import ListSource, MemoryViewStore
 
 from etawatch.query_api.application.batch import BatchRows
+from etawatch.query_api.application.ports import PositionTaken
 from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.application.rebuild import rebuild
 from etawatch.query_api.domain import facts as f
@@ -116,16 +117,87 @@ def test_a_second_projector_at_the_same_position_writes_nothing() -> None:
     first.catch_up()
     commits = store.commits
     for projection in projections:  # as if it read its position before the first committed
-        second._apply(projection, stale[projection.name], source.read(0, 100))
+        second._apply(projection, stale[projection.name], 0, source.read(0, 100))
     assert store.commits == commits
 
 
-def test_rebuild_replays_to_where_the_view_was_and_compares() -> None:
+def test_rebuild_replays_to_where_the_view_was_compares_and_swaps_in_at_the_head() -> None:
     source, store = ListSource(story(10)), MemoryViewStore()
     projections = all_projections()
     Projector(source, store, projections.values(), batch_size=4).catch_up()
     source.facts.extend(story(12)[30:])  # six more events after the view's position
+    reference = MemoryViewStore()
+    Projector(source, reference, projections.values(), batch_size=5).catch_up()
+    result = rebuild(source, store, [projections["items"], projections["orders"]], batch_size=3)
+    assert [(v.projection, v.position, v.equal) for v in result.views] == [
+        ("items", 30, True),
+        ("orders", 30, True),
+    ]
+    assert (result.events, result.swapped_at) == (30, 36)
     for name in ("items", "orders"):
-        result = rebuild(source, store, projections[name], batch_size=3)
-        assert (result.position, result.events, result.equal) == (30, 30, True)
         assert store.position(name) == 36
+        assert store.generation(name) == 1
+        tables = projections[name].tables
+        assert store.checksum(tables) == reference.checksum(tables)
+    assert store.position("runs") == 30  # not asked for: untouched
+
+
+def test_a_rebuild_says_when_the_view_it_replaces_was_wrong() -> None:
+    source, store = ListSource(story(3)), MemoryViewStore()
+    items = all_projections()["items"]
+    Projector(source, store, [items]).catch_up()
+    store.rows.tables["qa_items"][("acme", "S1")]["doc"]["name"] = "tampered"
+    result = rebuild(source, store, [items])
+    assert not result.equal
+    assert store.load(items.tables[0], ("acme", "S1"))["doc"]["name"] == "x"  # type: ignore[index]
+
+
+def test_the_live_projector_may_go_on_during_a_rebuild() -> None:
+    """Events the live projector applies while the copy is built reach the copy before the
+    swap, which then answers from where the live view was."""
+    source, store = ListSource(story(10)), MemoryViewStore()
+    projections = list(all_projections().values())
+    live = Projector(source, store, projections, batch_size=4)
+    live.catch_up()
+    more = iter([story(14)[30:36], story(14)[36:42]])
+
+    def meanwhile(_: int) -> None:
+        batch = next(more, None)
+        if batch:
+            source.facts.extend(batch)
+            live.catch_up()
+
+    result = rebuild(source, store, projections, batch_size=10, progress=meanwhile)
+    assert result.swapped_at == 42 == store.position("orders")
+    reference = MemoryViewStore()
+    Projector(source, reference, projections).catch_up()
+    for projection in projections:
+        assert store.checksum(projection.tables) == reference.checksum(projection.tables)
+
+
+def test_rows_a_projector_kept_are_dropped_when_a_rebuild_replaced_the_view() -> None:
+    source, store = ListSource(story(3)), MemoryViewStore()
+    items = all_projections()["items"]
+    Projector(source, store, [items]).catch_up()
+    store.rows.tables["qa_items"][("acme", "S1")]["doc"]["name"] = "tampered"  # a wrong view
+    live = Projector(source, store, [items])
+    source.facts.append(
+        f.ItemChanged(seq=10, at=T0, supplier="acme", sku="S1", availability="sold_out")
+    )
+    live.catch_up()  # keeps the wrong row it read
+    rebuild(source, store, [items])
+    source.facts.append(
+        f.ItemChanged(seq=11, at=T0, supplier="acme", sku="S1", availability="in_stock")
+    )
+    live.catch_up()
+    assert store.load(items.tables[0], ("acme", "S1"))["doc"]["name"] == "x"  # type: ignore[index]
+
+
+def test_a_commit_from_before_a_rebuild_is_refused() -> None:
+    source, store = ListSource(story(2)), MemoryViewStore()
+    items = all_projections()["items"]
+    Projector(source, store, [items]).catch_up()
+    rebuild(source, store, [items])
+    with pytest.raises(PositionTaken):
+        store.commit("items", {}, [], 7, generation=0)
+    store.commit("items", {}, [], 7, generation=1)

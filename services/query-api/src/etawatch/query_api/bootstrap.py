@@ -98,10 +98,13 @@ def build(
     else:
         source = LedgerEventSource(ledger_env or settings.ledger_env())
     views = open_views(settings, tracking_prefix=source.store.name)
+    projections = all_projections().values()
+    for projection in projections:
+        views.ensure(projection.tables)
     projector = Projector(
         source,
         views,
-        all_projections().values(),
+        projections,
         batch_size=settings.projection_batch_size,
         cache_rows=settings.projection_cache_rows,
     )

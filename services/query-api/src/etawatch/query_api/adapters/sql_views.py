@@ -7,8 +7,8 @@ transaction. The SQL is the same for both databases except for the parameter mar
 """
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, cast
 
 import orjson
@@ -24,6 +24,21 @@ SQLITE_CACHE = "PRAGMA cache_size = -131072"
 its open lines and their orders, rows spread over the whole file; with the default cache most of
 those updates read their pages back from the operating system. Set per transaction (it is a
 setting of the connection, cheap to repeat) because the library's pool opens the connections."""
+
+
+GENERATIONS = "qa_generations"
+"""One row per projection, moved on by each rebuild that swaps the projection's tables in."""
+GENERATIONS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {GENERATIONS} "
+    "(projection TEXT NOT NULL PRIMARY KEY, generation BIGINT NOT NULL)"
+)
+
+
+SQLITE_STAGING = ("PRAGMA temp_store = FILE", "PRAGMA temp.cache_size = -1048576")
+"""A rebuild's copies are temporary tables, which SQLite keeps in a file of their own with a
+page cache of their own (2 MiB by default, whatever ``cache_size`` says for the stored tables):
+up to 1 GiB of it, taken only as the copies grow, keeps them in memory for a one-off job; a
+larger rebuild spills to the temporary file rather than fail."""
 
 
 def dumps(doc: Any) -> str:
@@ -122,6 +137,7 @@ class SqlViewStore:
 
     def ensure(self, tables: Sequence[Table]) -> None:
         with self.transaction(commit=True) as cursor:
+            cursor.execute(GENERATIONS_DDL)
             for table in tables:
                 for statement in ddl(table):
                     cursor.execute(statement)
@@ -129,10 +145,24 @@ class SqlViewStore:
     def position(self, projection: str) -> int:
         return self.recorder.max_tracking_id(self.tracking_name(projection)) or 0
 
+    def generation(self, projection: str) -> int:
+        with self._reader() as cursor:
+            return self._generation(cursor, projection)
+
+    def _generation(self, cursor: Any, projection: str) -> int:
+        cursor.execute(
+            f"SELECT generation FROM {GENERATIONS} WHERE projection = {self.ph}", (projection,)
+        )
+        found = cursor.fetchone()
+        return int(found["generation"]) if found is not None else 0
+
     def load(self, table: Table, key: Key) -> Row | None:
         with self._reader() as cursor:
-            cursor.execute(self._statement("load", table), key)
-            found = cursor.fetchone()
+            return self._load(cursor, table, key)
+
+    def _load(self, cursor: Any, table: Table, key: Key) -> Row | None:
+        cursor.execute(self._statement("load", table), key)
+        found = cursor.fetchone()
         if found is None:
             return None
         row = {c: found[c] for c in table.all_columns}
@@ -141,23 +171,34 @@ class SqlViewStore:
         return row
 
     def commit(
-        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
+        self,
+        projection: str,
+        rows: Mapping[Table, Sequence[Row]],
+        changes: Changes,
+        position: int,
+        generation: int,
     ) -> None:
         try:
             with self.transaction(commit=True) as cursor:
-                for table, table_rows in rows.items():
-                    if not table_rows:
-                        continue
-                    cursor.executemany(
-                        self._statement("upsert", table),
-                        [self._values(table, row) for row in table_rows],
-                    )
-                for statement, params in changes:
-                    cursor.executemany(self._sql_of(statement), params)
+                self._write(cursor, rows, changes)
                 tracking = Tracking(self.tracking_name(projection), position)
                 cast(Any, self.recorder)._insert_tracking(cursor, tracking)
+                # Read last, once this transaction holds the write locks a rebuild's swap takes.
+                if self._generation(cursor, projection) != generation:
+                    raise PositionTaken(f"{projection} was rebuilt since its rows were read")
         except IntegrityError as exc:
             raise PositionTaken(str(exc)) from exc
+
+    def _write(self, cursor: Any, rows: Mapping[Table, Sequence[Row]], changes: Changes) -> None:
+        for table, table_rows in rows.items():
+            if not table_rows:
+                continue
+            cursor.executemany(
+                self._statement("upsert", table),
+                [self._values(table, row) for row in table_rows],
+            )
+        for statement, params in changes:
+            cursor.executemany(self._sql_of(statement), params)
 
     @staticmethod
     def _values(table: Table, row: Row) -> tuple[Any, ...]:
@@ -166,28 +207,198 @@ class SqlViewStore:
             values.append(dumps(row["doc"]))
         return tuple(values)
 
-    def reset(self, projection: str, tables: Sequence[Table]) -> None:
-        with self.transaction(commit=True) as cursor:
-            for table in tables:
-                cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
+    def checksum(self, tables: Sequence[Table]) -> str:
+        with self.transaction(commit=False) as cursor:
+            return self._checksum(cursor, tables)
+
+    def position_and_checksum(self, projection: str, tables: Sequence[Table]) -> tuple[int, str]:
+        with self.transaction(commit=False) as cursor:
+            if self.ph != "?":  # one snapshot for both reads (SQLite's transactions are)
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return self._position(cursor, projection), self._checksum(cursor, tables)
+
+    def _position(self, cursor: Any, projection: str) -> int:
+        cursor.execute(
+            f"SELECT MAX(notification_id) AS reached FROM {self.tracking_table} "
+            f"WHERE application_name = {self.ph}",
+            (self.tracking_name(projection),),
+        )
+        found = cursor.fetchone()
+        return int(found["reached"] or 0) if found is not None else 0
+
+    @staticmethod
+    def _checksum(cursor: Any, tables: Sequence[Table]) -> str:
+        digest = hashlib.sha256()
+        for table in tables:
+            digest.update(table.name.encode())
             cursor.execute(
-                f"DELETE FROM {self.tracking_table} WHERE application_name = {self.ph}",
-                (self.tracking_name(projection),),
+                f"SELECT {', '.join(table.all_columns)} FROM {table.name} "
+                f"ORDER BY {', '.join(table.key)}"
             )
-            for table in tables:  # indexes come back with ``ensure``, built once at the end
-                for statement in ddl(table, indexes=False):
+            for found in cursor.fetchall():
+                values = [found[c] for c in table.all_columns]
+                digest.update(dumps(values).encode())
+        return digest.hexdigest()
+
+    @contextmanager
+    def stage(self, projections: Mapping[str, Sequence[Table]]) -> Iterator["SqlStaged"]:
+        datastore = cast(Any, self.recorder).datastore
+        pinned = (
+            datastore.get_connection(commit=False) if self.ph == "?" else datastore.get_connection()
+        )
+        with pinned as connection:
+            staged = SqlStaged(self, connection, projections)
+            staged.create()
+            try:
+                yield staged
+            finally:
+                staged.drop()
+
+
+class SqlStaged:
+    """A rebuild's copy of some views: temporary tables of the same names on one connection
+    of the pool, kept for the rebuild. The projections' statements name their tables without
+    a schema, so on this connection they write the copies; the live views and everyone else's
+    connections never see them. Each ``commit`` is a transaction of its own, which touches no
+    stored table (no lock on the live views, nothing for the write-ahead log to sync)."""
+
+    def __init__(
+        self, store: SqlViewStore, connection: Any, projections: Mapping[str, Sequence[Table]]
+    ) -> None:
+        self.store = store
+        self.connection = connection
+        self.positions = dict.fromkeys(projections, 0)
+        self.tables = [table for tables in projections.values() for table in tables]
+        self.sqlite = store.ph == "?"
+        self._temp = "temp" if self.sqlite else "pg_temp"
+        self._swapping: Any = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        if self._swapping is not None:  # ``behind`` commits inside the swap's transaction
+            yield self._swapping
+        elif self.sqlite:
+            with self.connection.transaction(commit=True) as cursor:
+                cursor.execute(SQLITE_CACHE)
+                yield cursor
+        else:
+            with self.connection.transaction(), self.connection.cursor() as cursor:
+                yield cursor
+
+    def create(self) -> None:
+        if self.sqlite:
+            cursor = self.connection.cursor()
+            for pragma in SQLITE_STAGING:  # outside a transaction, where they take effect
+                cursor.execute(pragma)
+        with self._transaction() as cursor:
+            for table in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {self._temp}.{table.name}")
+                for statement in ddl(table, indexes=False, temporary=True):
                     cursor.execute(statement)
 
+    def drop(self) -> None:
+        with self._transaction() as cursor:
+            for table in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {self._temp}.{table.name}")
+        if self.sqlite:  # the connection goes back to the pool
+            self.connection.cursor().execute("PRAGMA temp.cache_size = -2000")
+
+    # --- Target ---------------------------------------------------------------------------
+
+    def position(self, projection: str) -> int:
+        return self.positions[projection]
+
+    def generation(self, projection: str) -> int:  # noqa: ARG002 - one copy, one generation
+        return 0
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def load(self, table: Table, key: Key) -> Row | None:
+        with self._transaction() as cursor:
+            return self.store._load(cursor, table, key)
+
+    def commit(
+        self,
+        projection: str,
+        rows: Mapping[Table, Sequence[Row]],
+        changes: Changes,
+        position: int,
+        generation: int,  # noqa: ARG002 - always 0 here: nothing rebuilds a staged copy
+    ) -> None:
+        if position <= self.positions[projection]:
+            raise PositionTaken(f"{projection} is staged at {self.positions[projection]}")
+        with self._transaction() as cursor:
+            self.store._write(cursor, rows, changes)
+        self.positions[projection] = position
+
     def checksum(self, tables: Sequence[Table]) -> str:
-        digest = hashlib.sha256()
-        with self.transaction(commit=False) as cursor:
-            for table in tables:
-                digest.update(table.name.encode())
-                cursor.execute(
-                    f"SELECT {', '.join(table.all_columns)} FROM {table.name} "
-                    f"ORDER BY {', '.join(table.key)}"
-                )
-                for found in cursor.fetchall():
-                    values = [found[c] for c in table.all_columns]
-                    digest.update(dumps(values).encode())
-        return digest.hexdigest()
+        with self._transaction() as cursor:
+            return self.store._checksum(cursor, tables)
+
+    # --- Staged ---------------------------------------------------------------------------
+
+    def swap(self, behind: Callable[[int], None]) -> int:
+        store, ph = self.store, self.store.ph
+        names = list(self.positions)
+        with self._transaction() as cursor:
+            self._swapping = cursor
+            try:
+                self._lock(cursor, names)
+                live = max((store._position(cursor, name) for name in names), default=0)
+                if live > min(self.positions.values(), default=0):
+                    behind(live)
+                position = max(self.positions.values(), default=0)
+                schema = "main" if self.sqlite else self._current_schema(cursor)
+                for table in self.tables:
+                    columns = ", ".join(table.all_columns)
+                    cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table.name}")
+                    for statement in ddl(table, schema=schema):
+                        cursor.execute(statement)
+                    cursor.execute(
+                        f"INSERT INTO {schema}.{table.name} ({columns}) "
+                        f"SELECT {columns} FROM {self._temp}.{table.name} "
+                        f"ORDER BY {', '.join(table.key)}"
+                    )
+                    cursor.execute(f"DROP TABLE {self._temp}.{table.name}")
+                    for statement in ddl(table):  # the API's indexes, built once on the rows
+                        cursor.execute(statement)
+                for name in names:
+                    tracking_name = store.tracking_name(name)
+                    cursor.execute(
+                        f"DELETE FROM {store.tracking_table} WHERE application_name = {ph}",
+                        (tracking_name,),
+                    )
+                    if position > 0:
+                        tracking = Tracking(tracking_name, position)
+                        cast(Any, store.recorder)._insert_tracking(cursor, tracking)
+            finally:
+                self._swapping = None
+        return position
+
+    def _lock(self, cursor: Any, names: Sequence[str]) -> None:
+        """Hold off the live projectors of these views until the swap commits.
+
+        The generations move first. On SQLite that write takes the database's one write lock. On
+        PostgreSQL the live tables are locked first (a live projector's transaction that holds
+        one of them finishes before), then the tracking rows."""
+        ph = self.store.ph
+        if not self.sqlite:
+            schema = self._current_schema(cursor)
+            live = ", ".join(f"{schema}.{table.name}" for table in self.tables)
+            cursor.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(
+                f"SELECT notification_id FROM {self.store.tracking_table} "
+                f"WHERE application_name = ANY({ph}) FOR UPDATE",
+                ([self.store.tracking_name(name) for name in names],),
+            )
+        cursor.execute(GENERATIONS_DDL)  # views made before generations were kept
+        cursor.executemany(
+            f"INSERT INTO {GENERATIONS} (projection, generation) VALUES ({ph}, 1) "
+            f"ON CONFLICT (projection) DO UPDATE SET generation = {GENERATIONS}.generation + 1",
+            [(name,) for name in names],
+        )
+
+    def _current_schema(self, cursor: Any) -> str:
+        cursor.execute("SELECT current_schema() AS name")
+        return str(cursor.fetchone()["name"])

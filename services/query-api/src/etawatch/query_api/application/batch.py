@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from etawatch.query_api.application.ports import ViewStore
+from etawatch.query_api.application.ports import Target
 from etawatch.query_api.domain.rows import Key, Params, Row, Statement, Table
 
 _ABSENT: Row = {}
@@ -25,14 +25,14 @@ class Known:
 
 
 class BatchRows:
-    """``Rows`` over a ``ViewStore``: reads through, writes back only what changed.
+    """``Rows`` over a ``Target``: reads through, writes back only what changed.
 
     Set-based statements are kept in order; consecutive runs of one statement go together, and
     the inserts a statement marks ``batched`` wait, per statement, until a statement that is not
     batched comes, so that each goes to the database as one ``executemany``.
     """
 
-    def __init__(self, store: ViewStore, known: Known | None = None) -> None:
+    def __init__(self, store: Target, known: Known | None = None) -> None:
         self._store = store
         self.known = known or Known()
         self._tables: dict[str, Table] = {}

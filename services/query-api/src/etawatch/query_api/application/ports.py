@@ -1,6 +1,6 @@
 """What the use cases need from the outside world, as small protocols the tests can fake."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -18,11 +18,15 @@ class EventSource(Protocol):
         ...
 
 
-class ViewStore(Protocol):
-    """The views' database. ``commit`` writes rows, changes and the position in one
-    transaction."""
+class Target(Protocol):
+    """Where a projector writes: the live views, or a rebuild's staged copy of them."""
 
     def position(self, projection: str) -> int: ...
+
+    def generation(self, projection: str) -> int:
+        """Changes when a rebuild replaces the projection's tables: rows a projector keeps in
+        memory are only good for the generation they were read from."""
+        ...
 
     def session(self) -> AbstractContextManager[None]:
         """Loads of one batch share one read transaction (a no-op where that means nothing)."""
@@ -31,20 +35,53 @@ class ViewStore(Protocol):
     def load(self, table: Table, key: Key) -> Row | None: ...
 
     def commit(
-        self, projection: str, rows: Mapping[Table, Sequence[Row]], changes: Changes, position: int
+        self,
+        projection: str,
+        rows: Mapping[Table, Sequence[Row]],
+        changes: Changes,
+        position: int,
+        generation: int,
     ) -> None:
-        """Write the documents, then run the set-based changes in order, then the position."""
-        ...
+        """Write the documents, then run the set-based changes in order, then the position.
 
-    def reset(self, projection: str, tables: Sequence[Table]) -> None:
-        """Drop the projection's tables and its position; create them empty (``ensure`` adds
-        their indexes)."""
+        Raises ``PositionTaken`` (and writes nothing) when another projector committed this
+        position first, or when the projection is no longer at ``generation``."""
         ...
 
     def checksum(self, tables: Sequence[Table]) -> str: ...
 
+
+class Staged(Target, Protocol):
+    """A private copy of some projections' tables, empty at first, that a rebuild fills while
+    the live views go on answering, then swaps in at once."""
+
+    def swap(self, behind: Callable[[int], None]) -> int:
+        """Replace the live tables with the staged ones, in one transaction that holds off the
+        live projectors.
+
+        If the live views had got further than the staged ones, ``behind(live)`` is called
+        first, inside that transaction, to bring the staged ones there (by committing to this
+        object as before). The staged positions become the live ones, and each projection's
+        generation moves on. Returns the position swapped in."""
+        ...
+
+
+class ViewStore(Target, Protocol):
+    """The views' database. ``commit`` writes rows, changes and the position in one
+    transaction."""
+
+    def stage(self, projections: Mapping[str, Sequence[Table]]) -> AbstractContextManager[Staged]:
+        """Empty copies of these projections' tables, at position 0, private to the caller and
+        dropped when the context ends (swapped in or not)."""
+        ...
+
     def ensure(self, tables: Sequence[Table]) -> None: ...
+
+    def position_and_checksum(self, projection: str, tables: Sequence[Table]) -> tuple[int, str]:
+        """The projection's position and the checksum of its tables, read at one moment."""
+        ...
 
 
 class PositionTaken(Exception):  # noqa: N818 - says what happened
-    """Another projector committed this position first: nothing was written."""
+    """Another projector committed this position first, or a rebuild replaced the view since
+    its rows were read: nothing was written."""

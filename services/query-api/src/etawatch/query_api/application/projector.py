@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from etawatch.query_api.application.batch import BatchRows, Known
-from etawatch.query_api.application.ports import EventSource, PositionTaken, ViewStore
+from etawatch.query_api.application.ports import EventSource, PositionTaken, Target
 from etawatch.query_api.domain.facts import Fact
 from etawatch.query_api.domain.projections import Projection
 from etawatch.runtime.log import get_logger
@@ -37,28 +37,26 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 class Projector:
+    """Applies the events to the projections' tables in ``store``, which must exist (the live
+    views: ``ViewStore.ensure``; a rebuild's staged copy has them)."""
+
     def __init__(
         self,
         source: EventSource,
-        store: ViewStore,
+        store: Target,
         projections: Iterable[Projection],
         batch_size: int = 1000,
         cache_rows: int = 1_000_000,
-        *,
-        create_tables: bool = True,
     ) -> None:
-        """``create_tables`` false: the tables exist, and their API indexes are left for later
-        (a rebuild creates them once at its end, rather than maintain them row by row)."""
         self.source = source
         self.store = store
         self.projections = list(projections)
         self.batch_size = batch_size
         self.cache_rows = cache_rows
         self._known: dict[str, Known] = {}
-        self._committed: dict[str, int] = {}
-        if create_tables:
-            for projection in self.projections:
-                store.ensure(projection.tables)
+        self._committed: dict[str, tuple[int, int]] = {}
+        """Per projection: the position this projector committed last, and the generation the
+        rows it keeps were read from."""
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
         """Apply every event not yet applied (up to ``stop``); return how many events were read."""
@@ -74,6 +72,7 @@ class Projector:
     def step(self, stop: int | None = None) -> int:
         """Apply one batch to every projection that is behind; return how many events it read."""
         positions = {p.name: self.store.position(p.name) for p in self.projections}
+        generations = {p.name: self.store.generation(p.name) for p in self.projections}
         start = min(positions.values(), default=0)
         limit = self.batch_size if stop is None else min(self.batch_size, stop - start)
         if limit <= 0:
@@ -84,16 +83,22 @@ class Projector:
                 return 0
             with self.store.session():
                 for projection in self.projections:
-                    self._apply(projection, positions[projection.name], batch)
+                    name = projection.name
+                    self._apply(projection, positions[name], generations[name], batch)
         return len(batch)
 
     def _apply(
-        self, projection: Projection, position: int, batch: Sequence[tuple[int, Fact | None]]
+        self,
+        projection: Projection,
+        position: int,
+        generation: int,
+        batch: Sequence[tuple[int, Fact | None]],
     ) -> None:
         name = projection.name
-        # Rows this projector committed stay valid while the view is still at its own position;
-        # a view it starts from nothing it knows completely, as long as it keeps every row.
-        if self._committed.get(name) == position and name in self._known:
+        # Rows this projector committed stay valid while the view is still at its own position
+        # and no rebuild replaced it; a view it starts from nothing it knows completely, as long
+        # as it keeps every row.
+        if self._committed.get(name) == (position, generation) and name in self._known:
             known = self._known.pop(name)
         else:
             known = Known(complete=position == 0)
@@ -109,11 +114,13 @@ class Projector:
         if last == position:
             return
         try:
-            self.store.commit(name, rows.dirty(), rows.changes(), last)
+            self.store.commit(name, rows.dirty(), rows.changes(), last, generation)
         except PositionTaken:
-            log.info("another projector got there first", projection=name, position=last)
+            log.info(
+                "another projector or a rebuild got there first", projection=name, position=last
+            )
             return
-        self._committed[name] = last
+        self._committed[name] = (last, generation)
         if rows.size() <= self.cache_rows:
             self._known[name] = known
 

@@ -1,6 +1,14 @@
-"""Drop a view, replay it from the first event, and check it equals the view it replaced."""
+"""Replay views from the first event beside the live ones, check them, and swap them in.
+
+The live views go on answering (and their projector on writing) while the copies are built:
+``ViewStore.stage`` gives empty copies private to the rebuild. Each copy is compared with its
+live view at the position the live view had when the rebuild started (a checksum of the same
+rows), then caught up with the ledger, and all are swapped in at once: a reader sees the old
+views or the new ones, never an empty or half-built one.
+"""
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from etawatch.query_api.application.ports import EventSource, ViewStore
@@ -12,15 +20,31 @@ from etawatch.query_api.domain.projections import Projection
 class Rebuilt:
     projection: str
     position: int
-    """The position the old view had reached; the rebuilt one is compared there."""
-    events: int
-    seconds: float
+    """The position the live view had when the rebuild started; the two are compared there."""
     before: str
     after: str
 
     @property
     def equal(self) -> bool:
         return self.before == self.after
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    views: list[Rebuilt]
+    events: int
+    """Events read until the last comparison (each once, however many views)."""
+    seconds: float
+    """Time to read those events and write them to the copies (checksums not counted)."""
+    swap_seconds: float
+    """Time to catch up and swap the copies in, with their indexes."""
+    swapped_at: int
+    """The position the new views were swapped in at (the ledger's head, or further if the
+    live views had got there meanwhile)."""
+
+    @property
+    def equal(self) -> bool:
+        return all(view.equal for view in self.views)
 
     @property
     def events_per_second(self) -> float:
@@ -30,30 +54,36 @@ class Rebuilt:
 def rebuild(
     source: EventSource,
     store: ViewStore,
-    projection: Projection,
+    projections: Sequence[Projection],
     *,
     batch_size: int = 1000,
     cache_rows: int = 1_000_000,
     progress: Progress | None = None,
-    catch_up: bool = True,
-) -> Rebuilt:
-    """Replay ``projection`` from the first event up to where it was, compare, then catch up."""
-    position = store.position(projection.name)
-    before = store.checksum(projection.tables)
-    store.reset(projection.name, projection.tables)
-    projector = Projector(
-        source,
-        store,
-        [projection],
-        batch_size=batch_size,
-        cache_rows=cache_rows,
-        create_tables=False,  # ``reset`` made them; their indexes come after the replay
-    )
-    started = time.perf_counter()
-    events = projector.catch_up(stop=position, progress=progress)
-    seconds = time.perf_counter() - started
-    store.ensure(projection.tables)
-    after = store.checksum(projection.tables)
-    if catch_up:
+) -> Rebuild:
+    """Rebuild ``projections`` in one pass over the events; see the module's docstring."""
+    for projection in projections:  # views made before this version get their new tables
+        store.ensure(projection.tables)
+    with store.stage({p.name: p.tables for p in projections}) as staged:
+        # A live projector may commit while these are read: each view is compared at its own.
+        read = {p.name: store.position_and_checksum(p.name, p.tables) for p in projections}
+        marks = {name: position for name, (position, _) in read.items()}
+        before = {name: checksum for name, (_, checksum) in read.items()}
+        projector = Projector(source, staged, projections, batch_size, cache_rows)
+        after: dict[str, str] = {}
+        seconds = 0.0
+        events = 0
+        for projection in sorted(projections, key=lambda p: marks[p.name]):
+            started = time.perf_counter()
+            events += projector.catch_up(stop=marks[projection.name], progress=progress)
+            seconds += time.perf_counter() - started
+            after[projection.name] = staged.checksum(projection.tables)
+
+        def behind(live: int) -> None:
+            projector.catch_up(stop=live)
+
+        started = time.perf_counter()
         projector.catch_up()
-    return Rebuilt(projection.name, position, events, seconds, before, after)
+        swapped_at = staged.swap(behind)
+        swap_seconds = time.perf_counter() - started
+    views = [Rebuilt(p.name, marks[p.name], before[p.name], after[p.name]) for p in projections]
+    return Rebuild(views, events, seconds, swap_seconds, swapped_at)

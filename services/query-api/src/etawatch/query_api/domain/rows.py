@@ -61,21 +61,36 @@ Changes = Sequence[tuple[Statement, Sequence[Params]]]
 """Set-based changes in the order they are to run, each statement with its parameter rows."""
 
 
-def ddl(table: Table, *, indexes: bool = True) -> list[str]:
-    """``CREATE`` statements of ``table`` (the same for SQLite and PostgreSQL)."""
+def ddl(
+    table: Table, *, indexes: bool = True, temporary: bool = False, schema: str | None = None
+) -> list[str]:
+    """``CREATE`` statements of ``table`` (the same for SQLite and PostgreSQL).
+
+    ``temporary``: a table private to the connection, which hides a stored one of the same name
+    from that connection's unqualified statements (both databases look in their temporary
+    schema first); its indexes go with it. ``schema``: only the table, created in that schema
+    (``main`` on SQLite, the current schema on PostgreSQL) even where a temporary one hides it;
+    its indexes come from ``ddl(table)`` once nothing hides it (the two databases qualify an
+    index differently).
+    """
     columns = [
         f"{c} {'BIGINT' if c in table.ints else 'TEXT'}" + (" NOT NULL" if c in table.key else "")
         for c in (*table.key, *table.columns)
     ]
     if table.doc:
         columns.append("doc TEXT NOT NULL")
+    name = f"{schema}.{table.name}" if schema else table.name
     statements = [
-        f"CREATE TABLE IF NOT EXISTS {table.name} "
+        f"CREATE {'TEMPORARY ' if temporary else ''}TABLE IF NOT EXISTS {name} "
         f"({', '.join(columns)}, PRIMARY KEY ({', '.join(table.key)}))"
     ]
+    if schema:
+        return statements
     for index in (*table.lookups, *(table.indexes if indexes else ())):
-        name = f"ix_{table.name}_{'_'.join(index)}"
-        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
+        index_name = f"ix_{table.name}_{'_'.join(index)}"
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS {index_name} ON {table.name} ({', '.join(index)})"
+        )
     return statements
 
 

@@ -95,8 +95,9 @@ def rebuild(
         list[str] | None, typer.Option(help="items, orders or runs; repeat; default: all.")
     ] = None,
 ) -> None:
-    """Drop views, replay them from the first event, and check they equal what they replaced."""
-    from etawatch.query_api.application.rebuild import rebuild as rebuild_view  # noqa: PLC0415
+    """Replay views from the first event beside the live ones, check that they equal them, and
+    swap them in (the live views answer meanwhile)."""
+    from etawatch.query_api.application.rebuild import rebuild as rebuild_views  # noqa: PLC0415
     from etawatch.query_api.bootstrap import build  # noqa: PLC0415
     from etawatch.query_api.domain.projections.registry import all_projections  # noqa: PLC0415
 
@@ -110,33 +111,36 @@ def rebuild(
         )
     settings = _settings()
     api = build(settings)
-    differ = False
-    for name in names:
-        total = api.views.position(name)
-        columns = (
-            TextColumn(f"rebuilding {name}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
+    chosen = [projections[name] for name in dict.fromkeys(names)]
+    total = max((api.views.position(p.name) for p in chosen), default=0)
+    columns = (
+        TextColumn(f"rebuilding {', '.join(p.name for p in chosen)}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("rebuild", total=total)
+        result = rebuild_views(
+            api.source,
+            api.views,
+            chosen,
+            batch_size=settings.rebuild_batch_size,
+            cache_rows=settings.rebuild_cache_rows,
+            progress=lambda n: bar.advance(task, n),
         )
-        with Progress(*columns, console=console) as bar:
-            task = bar.add_task(name, total=total)
-            result = rebuild_view(
-                api.source,
-                api.views,
-                projections[name],
-                batch_size=settings.rebuild_batch_size,
-                cache_rows=settings.rebuild_cache_rows,
-                progress=lambda n, t=task: bar.advance(t, n),  # type: ignore[misc]
-            )
-        verdict = "[green]equal to[/green]" if result.equal else "[red]DIFFERENT from[/red]"
+    console.print(
+        f"replayed {result.events} events in {result.seconds:.1f} s "
+        f"({result.events_per_second:,.0f}/s); the new views answer from event "
+        f"{result.swapped_at}"
+    )
+    for view in result.views:
+        verdict = "[green]equal to[/green]" if view.equal else "[red]DIFFERENT from[/red]"
         console.print(
-            f"{name}: replayed {result.events} events in {result.seconds:.1f} s "
-            f"({result.events_per_second:,.0f}/s); the rebuilt view is {verdict} the one it "
-            f"replaced (sha256 {result.after[:16]} vs {result.before[:16]})"
+            f"{view.projection}: the rebuilt view is {verdict} the one it replaced at event "
+            f"{view.position} (sha256 {view.after[:16]} vs {view.before[:16]})"
         )
-        differ = differ or not result.equal
-    if differ:
+    if not result.equal:
         raise typer.Exit(1)
 
 
