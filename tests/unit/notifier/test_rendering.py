@@ -91,7 +91,10 @@ EXPECTED = {
         "dříve 15. března 2027, nyní ve 2. čtvrtletí 2027",
         "o 107 dnů později",
     ],
-    ("cs", ChangeKind.ETA_EARLIER): ["dříve ve 2. pololetí 2027, nyní v 12. týdnu 2027"],
+    ("cs", ChangeKind.ETA_EARLIER): [
+        "dříve ve 2. pololetí 2027, nyní v 12. týdnu 2027",
+        "o 260 dnů dříve",
+    ],
     ("cs", ChangeKind.ETA_KNOWN): ["termín zatím neznámý, nyní v roce 2027"],
     ("cs", ChangeKind.ETA_UNKNOWN): ["nezná nový termín", "nyní termín zatím neznámý"],
     ("cs", ChangeKind.AVAILABILITY_CHANGED): ["předobjednávka, nyní zpožděno"],
@@ -103,7 +106,10 @@ EXPECTED = {
         "was 15 March 2027, now in Q2 2027",
         "107 days later",
     ],
-    ("en", ChangeKind.ETA_EARLIER): ["was in H2 2027, now in week 12 of 2027"],
+    ("en", ChangeKind.ETA_EARLIER): [
+        "was in H2 2027, now in week 12 of 2027",
+        "260 days earlier",
+    ],
     ("en", ChangeKind.ETA_KNOWN): ["was date not yet known, now in 2027"],
     ("en", ChangeKind.ETA_UNKNOWN): ["does not know", "now date not yet known"],
     ("en", ChangeKind.AVAILABILITY_CHANGED): ["was pre-order, now delayed"],

@@ -16,7 +16,7 @@ from etawatch.contracts.messages import ChangeKind, ScrapeHealthDegraded
 from etawatch.notifier.domain.model import Digest, ItemNotice
 from etawatch.notifier.rendering.dates import format_day, format_eta
 from etawatch.notifier.rendering.headers import header_text
-from etawatch.notifier.rendering.phrases import AVAILABILITY, HEADLINE, days
+from etawatch.notifier.rendering.phrases import AVAILABILITY, HEADLINE, shift
 
 LANGUAGES = ("cs", "en")
 FINAL_KINDS = (ChangeKind.SOLD_OUT, ChangeKind.DISCONTINUED)
@@ -130,7 +130,7 @@ class EmailComposer:
             "before_availability": AVAILABILITY[language][item.before.availability],
             "after_availability": AVAILABILITY[language][item.after.availability],
             "availability_changed": item.before.availability is not item.after.availability,
-            "shift": days(item.shift_days, language) if item.shift_days else None,
+            "shift": shift(item.shift_days, language) if item.shift_days else None,
         }
 
     def _compose(
