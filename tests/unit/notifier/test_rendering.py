@@ -55,7 +55,7 @@ def parts(message: EmailMessage) -> tuple[str, str]:
         ("Q1 2027", "v 1. čtvrtletí 2027", "in Q1 2027"),
         ("1. pololetí 2027", "v 1. pololetí 2027", "in H1 2027"),
         ("2. pololetí 2027", "ve 2. pololetí 2027", "in H2 2027"),
-        ("týden 12 2027", "v 12. týdnu 2027", "in week 12 of 2027"),
+        ("týden 12 2027", "ve 12. týdnu 2027", "in week 12 of 2027"),
         ("týden 13 2027", "ve 13. týdnu 2027", "in week 13 of 2027"),
         ("2027", "v roce 2027", "in 2027"),
         ("TBA", "termín zatím neznámý", "date not yet known"),
@@ -68,7 +68,7 @@ def test_windows_are_worded_the_way_people_say_them(raw: str, cs: str, en: str) 
 
 def test_czech_uses_ve_before_ordinals_that_start_with_two_consonants() -> None:
     ve = [n for n in range(1, 54) if cs_preposition(n) == "ve"]
-    assert ve == [2, 3, 4, 13, 14, *range(20, 50)]
+    assert ve == [2, 3, 4, 12, 13, 14, *range(20, 50)]
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ EXPECTED = {
         "o 107 dnů později",
     ],
     ("cs", ChangeKind.ETA_EARLIER): [
-        "dříve ve 2. pololetí 2027, nyní v 12. týdnu 2027",
+        "dříve ve 2. pololetí 2027, nyní ve 12. týdnu 2027",
         "o 260 dnů dříve",
     ],
     ("cs", ChangeKind.ETA_KNOWN): ["termín zatím neznámý, nyní v roce 2027"],
