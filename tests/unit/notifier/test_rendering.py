@@ -83,9 +83,13 @@ def test_language_follows_the_locale_with_a_fallback(locale: str, language: str)
 
 
 EXPECTED = {
-    ("cs", ChangeKind.DISCONTINUED): ["ukončil výrobu", "vrátíme peníze"],
-    ("cs", ChangeKind.SOLD_OUT): ["vyprodal", "dříve v březnu 2027", "vyprodáno"],
-    ("cs", ChangeKind.IN_STOCK): ["je skladem", "dříve 15. března 2027", "nyní skladem"],
+    ("cs", ChangeKind.DISCONTINUED): [
+        "ukončil výrobu",
+        "vrátíme peníze",
+        "dříve ve 2. čtvrtletí 2027, nyní výroba ukončena",
+    ],
+    ("cs", ChangeKind.SOLD_OUT): ["vyprodal", "dříve v březnu 2027, nyní vyprodáno"],
+    ("cs", ChangeKind.IN_STOCK): ["je skladem", "dříve 15. března 2027, nyní skladem"],
     ("cs", ChangeKind.ETA_LATER): [
         "na později",
         "dříve 15. března 2027, nyní ve 2. čtvrtletí 2027",
@@ -98,9 +102,13 @@ EXPECTED = {
     ("cs", ChangeKind.ETA_KNOWN): ["termín zatím neznámý, nyní v roce 2027"],
     ("cs", ChangeKind.ETA_UNKNOWN): ["nezná nový termín", "nyní termín zatím neznámý"],
     ("cs", ChangeKind.AVAILABILITY_CHANGED): ["předobjednávka, nyní zpožděno"],
-    ("en", ChangeKind.DISCONTINUED): ["discontinued it", "refund"],
-    ("en", ChangeKind.SOLD_OUT): ["sold out", "was in March 2027"],
-    ("en", ChangeKind.IN_STOCK): ["in stock", "was 15 March 2027"],
+    ("en", ChangeKind.DISCONTINUED): [
+        "discontinued it",
+        "refund",
+        "was in Q2 2027, now discontinued",
+    ],
+    ("en", ChangeKind.SOLD_OUT): ["sold out", "was in March 2027, now sold out"],
+    ("en", ChangeKind.IN_STOCK): ["in stock", "was 15 March 2027, now in stock"],
     ("en", ChangeKind.ETA_LATER): [
         "moved later",
         "was 15 March 2027, now in Q2 2027",
@@ -138,6 +146,16 @@ def test_every_kind_renders_in_both_languages(language: str, kind: ChangeKind) -
         assert "https://figurky.example/kontakt" in body
         assert "Figurky.cz s.r.o., Praha" in body
         assert digest.items[0].item_name in body
+
+
+@pytest.mark.parametrize("language", ["cs", "en"])
+def test_an_item_in_stock_sold_out_or_discontinued_has_no_unknown_date(language: str) -> None:
+    """Its availability stands in for the date: an item ready to ship is never "not yet known"."""
+    kinds = [ChangeKind.IN_STOCK, ChangeKind.SOLD_OUT, ChangeKind.DISCONTINUED]
+    text, html = parts(parse(COMPOSER.customer_email(sample_digest(kinds, language), NID, NOW)))
+    unknown = {"cs": "neznámý", "en": "not yet known"}[language]
+    assert unknown not in text
+    assert unknown not in visible(html)
 
 
 def test_headers_name_the_shop_the_customer_and_a_deterministic_message_id() -> None:
