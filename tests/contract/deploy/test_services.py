@@ -16,6 +16,7 @@ from etawatch_testing.deploy import (
     check_arguments,
     container,
     container_env,
+    env_name,
     env_names,
     find,
     load_settings,
@@ -205,3 +206,18 @@ def test_scraper_profiles_in_config_maps_load(overlay: str, tmp_path: Path) -> N
         path.write_text(data[name], encoding="utf-8")
         profile = profiles.load_profile(path)
         assert profile.name == cronjob["metadata"]["labels"]["etawatch.io/profile"]
+
+
+NOTIFIER = next(s for s in SERVICES if s.name == "notifier")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_notifier_has_an_operator_to_alert(
+    overlay: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ScrapeHealthDegraded`` is mailed to the operator address; a deployment without one
+    would only count the alerts, and nobody would hear that a portal keeps failing."""
+    settings = settings_class(NOTIFIER)
+    env = resolved_env(render(overlay), service_container(overlay, NOTIFIER))
+    assert env_name(settings, "operator_email") in env, "no operator address for alerts"
+    assert load_settings(settings, env, monkeypatch).model_dump()["operator_email"]

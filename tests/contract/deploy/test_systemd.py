@@ -12,6 +12,7 @@ from etawatch_testing.deploy import (
     SERVICES,
     Service,
     check_arguments,
+    env_name,
     env_names,
     load_settings,
     required_in_production,
@@ -130,6 +131,13 @@ def test_environment_files_name_only_settings_and_all_that_production_needs(
         assert "CHANGE-ME" in env[name], f"{name}: only a placeholder belongs in git"
     loaded = load_settings(settings, {k: v for k, v in env.items() if k in etawatch}, monkeypatch)
     assert loaded.environment == "production"
+
+
+def test_the_notifier_has_an_operator_to_alert() -> None:
+    """As in Kubernetes: scrape health alerts go to an address, not only to a counter."""
+    notifier = next(s for s in SERVICES if s.name == "notifier")
+    name = env_name(settings_class(notifier), "operator_email")
+    assert service_env(notifier).get(name), f"{name} is not in the notifier's environment file"
 
 
 def exec_start(service: Service) -> list[str]:

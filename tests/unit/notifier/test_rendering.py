@@ -55,7 +55,7 @@ def parts(message: EmailMessage) -> tuple[str, str]:
         ("Q1 2027", "v 1. čtvrtletí 2027", "in Q1 2027"),
         ("1. pololetí 2027", "v 1. pololetí 2027", "in H1 2027"),
         ("2. pololetí 2027", "ve 2. pololetí 2027", "in H2 2027"),
-        ("týden 12 2027", "v 12. týdnu 2027", "in week 12 of 2027"),
+        ("týden 12 2027", "ve 12. týdnu 2027", "in week 12 of 2027"),
         ("týden 13 2027", "ve 13. týdnu 2027", "in week 13 of 2027"),
         ("2027", "v roce 2027", "in 2027"),
         ("TBA", "termín zatím neznámý", "date not yet known"),
@@ -68,7 +68,7 @@ def test_windows_are_worded_the_way_people_say_them(raw: str, cs: str, en: str) 
 
 def test_czech_uses_ve_before_ordinals_that_start_with_two_consonants() -> None:
     ve = [n for n in range(1, 54) if cs_preposition(n) == "ve"]
-    assert ve == [2, 3, 4, 13, 14, *range(20, 50)]
+    assert ve == [2, 3, 4, 12, 13, 14, *range(20, 50)]
 
 
 @pytest.mark.parametrize(
@@ -83,27 +83,41 @@ def test_language_follows_the_locale_with_a_fallback(locale: str, language: str)
 
 
 EXPECTED = {
-    ("cs", ChangeKind.DISCONTINUED): ["ukončil výrobu", "vrátíme peníze"],
-    ("cs", ChangeKind.SOLD_OUT): ["vyprodal", "dříve v březnu 2027", "vyprodáno"],
-    ("cs", ChangeKind.IN_STOCK): ["je skladem", "dříve 15. března 2027", "nyní skladem"],
+    ("cs", ChangeKind.DISCONTINUED): [
+        "ukončil výrobu",
+        "vrátíme peníze",
+        "dříve ve 2. čtvrtletí 2027, nyní výroba ukončena",
+    ],
+    ("cs", ChangeKind.SOLD_OUT): ["vyprodal", "dříve v březnu 2027, nyní vyprodáno"],
+    ("cs", ChangeKind.IN_STOCK): ["je skladem", "dříve 15. března 2027, nyní skladem"],
     ("cs", ChangeKind.ETA_LATER): [
         "na později",
         "dříve 15. března 2027, nyní ve 2. čtvrtletí 2027",
         "o 107 dnů později",
     ],
-    ("cs", ChangeKind.ETA_EARLIER): ["dříve ve 2. pololetí 2027, nyní v 12. týdnu 2027"],
+    ("cs", ChangeKind.ETA_EARLIER): [
+        "dříve ve 2. pololetí 2027, nyní ve 12. týdnu 2027",
+        "o 260 dnů dříve",
+    ],
     ("cs", ChangeKind.ETA_KNOWN): ["termín zatím neznámý, nyní v roce 2027"],
     ("cs", ChangeKind.ETA_UNKNOWN): ["nezná nový termín", "nyní termín zatím neznámý"],
     ("cs", ChangeKind.AVAILABILITY_CHANGED): ["předobjednávka, nyní zpožděno"],
-    ("en", ChangeKind.DISCONTINUED): ["discontinued it", "refund"],
-    ("en", ChangeKind.SOLD_OUT): ["sold out", "was in March 2027"],
-    ("en", ChangeKind.IN_STOCK): ["in stock", "was 15 March 2027"],
+    ("en", ChangeKind.DISCONTINUED): [
+        "discontinued it",
+        "refund",
+        "was in Q2 2027, now discontinued",
+    ],
+    ("en", ChangeKind.SOLD_OUT): ["sold out", "was in March 2027, now sold out"],
+    ("en", ChangeKind.IN_STOCK): ["in stock", "was 15 March 2027, now in stock"],
     ("en", ChangeKind.ETA_LATER): [
         "moved later",
         "was 15 March 2027, now in Q2 2027",
         "107 days later",
     ],
-    ("en", ChangeKind.ETA_EARLIER): ["was in H2 2027, now in week 12 of 2027"],
+    ("en", ChangeKind.ETA_EARLIER): [
+        "was in H2 2027, now in week 12 of 2027",
+        "260 days earlier",
+    ],
     ("en", ChangeKind.ETA_KNOWN): ["was date not yet known, now in 2027"],
     ("en", ChangeKind.ETA_UNKNOWN): ["does not know", "now date not yet known"],
     ("en", ChangeKind.AVAILABILITY_CHANGED): ["was pre-order, now delayed"],
@@ -132,6 +146,16 @@ def test_every_kind_renders_in_both_languages(language: str, kind: ChangeKind) -
         assert "https://figurky.example/kontakt" in body
         assert "Figurky.cz s.r.o., Praha" in body
         assert digest.items[0].item_name in body
+
+
+@pytest.mark.parametrize("language", ["cs", "en"])
+def test_an_item_in_stock_sold_out_or_discontinued_has_no_unknown_date(language: str) -> None:
+    """Its availability stands in for the date: an item ready to ship is never "not yet known"."""
+    kinds = [ChangeKind.IN_STOCK, ChangeKind.SOLD_OUT, ChangeKind.DISCONTINUED]
+    text, html = parts(parse(COMPOSER.customer_email(sample_digest(kinds, language), NID, NOW)))
+    unknown = {"cs": "neznámý", "en": "not yet known"}[language]
+    assert unknown not in text
+    assert unknown not in visible(html)
 
 
 def test_headers_name_the_shop_the_customer_and_a_deterministic_message_id() -> None:

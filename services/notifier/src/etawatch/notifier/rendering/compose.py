@@ -12,14 +12,17 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from etawatch.contracts.availability import Availability
 from etawatch.contracts.messages import ChangeKind, ScrapeHealthDegraded
-from etawatch.notifier.domain.model import Digest, ItemNotice
+from etawatch.notifier.domain.model import Digest, ItemNotice, ItemState
 from etawatch.notifier.rendering.dates import format_day, format_eta
 from etawatch.notifier.rendering.headers import header_text
-from etawatch.notifier.rendering.phrases import AVAILABILITY, HEADLINE, days
+from etawatch.notifier.rendering.phrases import AVAILABILITY, HEADLINE, shift
 
 LANGUAGES = ("cs", "en")
 FINAL_KINDS = (ChangeKind.SOLD_OUT, ChangeKind.DISCONTINUED)
+DATELESS = (Availability.IN_STOCK, Availability.SOLD_OUT, Availability.DISCONTINUED)
+"""Availabilities that say, in place of a date, when (or whether) an item comes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,14 @@ def language_of(locale: str, default: str) -> str:
     """``cs``, ``en_GB``, ``en-US`` -> a language we write in; anything else -> ``default``."""
     language = locale.replace("-", "_").split("_")[0].lower()
     return language if language in LANGUAGES else default
+
+
+def date_phrase(state: ItemState, language: str) -> str:
+    """The date of an item as the email names it: its window, or, when it has none, an
+    availability that says it all (``skladem``, ``discontinued``), never "not yet known"."""
+    if not state.eta.known and state.availability in DATELESS:
+        return AVAILABILITY[language][state.availability]
+    return format_eta(state.eta, language)
 
 
 def message_id_for(notification_id: uuid.UUID, sender: str) -> str:
@@ -124,13 +135,13 @@ class EmailComposer:
             "quantity": item.quantity,
             "kind": item.kind.value,
             "headline": HEADLINE[language][item.kind],
-            "before_eta": format_eta(item.before.eta, language),
-            "after_eta": format_eta(item.after.eta, language),
+            "before_eta": date_phrase(item.before, language),
+            "after_eta": date_phrase(item.after, language),
             "eta_changed": not item.before.eta.same_window(item.after.eta),
             "before_availability": AVAILABILITY[language][item.before.availability],
             "after_availability": AVAILABILITY[language][item.after.availability],
             "availability_changed": item.before.availability is not item.after.availability,
-            "shift": days(item.shift_days, language) if item.shift_days else None,
+            "shift": shift(item.shift_days, language) if item.shift_days else None,
         }
 
     def _compose(

@@ -2,8 +2,8 @@
 
 Days use Babel's long date format (``15. března 2027``, ``15 March 2027``). Czech says a month
 in the locative (``v březnu 2027``), which CLDR does not carry, so those forms are a table here;
-and ``ve`` replaces ``v`` before ordinals that start with two consonants (``ve 2. čtvrtletí``,
-``v 1. pololetí``, ``ve 13. týdnu``).
+and ``ve`` replaces ``v`` before ordinals said with a hard cluster (``ve 2. čtvrtletí``,
+``ve 12. týdnu``, ``ve 13. týdnu``; but ``v 1. pololetí``).
 """
 
 import datetime as dt
@@ -31,8 +31,9 @@ CS_MONTH_LOCATIVE = (
 
 
 def cs_preposition(ordinal: int) -> str:
-    """``v`` or ``ve`` before a Czech ordinal number (druhém, třetím, čtvrtém, třináctém, ...)."""
-    return "ve" if ordinal in (2, 3, 4, 13, 14) or 20 <= ordinal <= 49 else "v"
+    """``v`` or ``ve`` before a Czech ordinal: ``ve`` before druhém, třetím, čtvrtém,
+    dvanáctém, třináctém, čtrnáctém and dvacátém to čtyřicátém devátém."""
+    return "ve" if ordinal in (2, 3, 4, 12, 13, 14) or 20 <= ordinal <= 49 else "v"
 
 
 def format_day(day: dt.date, language: str) -> str:

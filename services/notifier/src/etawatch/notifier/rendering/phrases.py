@@ -49,6 +49,18 @@ HEADLINE = {
 }
 
 
+SHIFT = {
+    "cs": {"later": "o {days} později", "earlier": "o {days} dříve"},
+    "en": {"later": "{days} later", "earlier": "{days} earlier"},
+}
+
+
 def days(count: int, language: str) -> str:
     """``8 dnů``, ``1 day``: a number of days in words, with the right plural."""
     return format_unit(abs(count), "duration-day", locale=BABEL_LOCALE[language], length="long")
+
+
+def shift(count: int, language: str) -> str:
+    """How far a date moved, and which way: ``o 8 dnů později``, ``260 days earlier``."""
+    direction = "later" if count > 0 else "earlier"
+    return SHIFT[language][direction].format(days=days(count, language))
