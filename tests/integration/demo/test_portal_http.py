@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -60,6 +61,24 @@ def test_log_in_and_page_through_the_server_rendered_table(portal_factory: Porta
     assert headers == list(HEADERS.values())
     assert rows == [item_cells(item) for item in portal.scenario.catalogue()]
     assert infos == [f"Strana {n} z 5" for n in range(1, 6)]
+
+
+def test_a_middle_page_links_previous_next_and_page_numbers(
+    portal_factory: PortalFactory,
+) -> None:
+    portal = portal_factory(items=120, page_size=10)
+    with httpx.Client(base_url=portal.url) as client:
+        login(client)
+        html = client.get("/availability?page=6").text
+        numbers = re.findall(r'<a class="page-link" href="/availability\?page=(\d+)"', html)
+        previous = client.get(re.findall(r'rel="prev" href="([^"]+)"', html)[0]).text
+        last = client.get("/availability?page=12").text
+    assert re.findall(r'rel="prev" href="([^"]+)"', html) == ["/availability?page=5"]
+    assert next_link(html) == "/availability?page=7"
+    assert [int(n) for n in numbers] == [1, 4, 5, 6, 7, 8, 12]
+    assert 'href="/availability?page=6" aria-current="page">6</a>' in html
+    assert element_text(previous, "page-info") == "Strana 5 z 12"
+    assert next_link(last) is None and 'rel="prev"' in last
 
 
 def test_without_a_session_every_table_redirects_to_login_and_back(
