@@ -135,6 +135,10 @@ class NoteNotNullable(Message):
     tags: tuple[str, ...] = ()
 
 
+TagsMadeUnique = create_model("TagsMadeUnique", __base__=V1, tags=(frozenset[str], frozenset()))
+CountInSteps = create_model("CountInSteps", __base__=V1, count=(int, Field(multiple_of=5)))
+
+
 class Compatible(Message):
     """Added an optional field, widened int to float, added an enum value and a null."""
 
@@ -159,6 +163,8 @@ class Compatible(Message):
         (Constrained, "maxLength lowered"),
         (ItemTypeChanged, "tags[]: type 'string' no longer accepted"),
         (NoteNotNullable, "note: a value accepted before"),
+        (TagsMadeUnique, "tags: repeated items no longer accepted"),
+        (CountInSteps, "count: only multiples of 5"),
     ],
 )
 def test_checker_rejects_breaking_changes(changed: type[Message], expected: str) -> None:

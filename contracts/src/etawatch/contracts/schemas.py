@@ -141,6 +141,11 @@ def _check_values(old: Schema, new: Schema, at: str) -> Iterator[str]:
         yield f"{at}: format changed from {old.get('format')!r} to {new['format']!r}"
     if "pattern" in new and old.get("pattern") != new["pattern"]:
         yield f"{at}: pattern changed from {old.get('pattern')!r} to {new['pattern']!r}"
+    if new.get("uniqueItems") and not old.get("uniqueItems"):
+        yield f"{at}: repeated items no longer accepted"
+    step = old.get("multipleOf")
+    if "multipleOf" in new and (step is None or step % new["multipleOf"] != 0):
+        yield f"{at}: only multiples of {new['multipleOf']} accepted now"
 
 
 def _check_bounds(old: Schema, new: Schema, at: str) -> Iterator[str]:
