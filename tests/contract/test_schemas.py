@@ -2,14 +2,15 @@
 
 import json
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import pytest
-from pydantic import Field
+from pydantic import Field, create_model
 
 from etawatch.contracts.base import Message
 from etawatch.contracts.messages import ALL_MESSAGES
 from etawatch.contracts.schemas import (
+    Schema,
     backward_problems,
     committed_versions,
     compatibility_problems,
@@ -134,6 +135,10 @@ class NoteNotNullable(Message):
     tags: tuple[str, ...] = ()
 
 
+TagsMadeUnique = create_model("TagsMadeUnique", __base__=V1, tags=(frozenset[str], frozenset()))
+CountInSteps = create_model("CountInSteps", __base__=V1, count=(int, Field(multiple_of=5)))
+
+
 class Compatible(Message):
     """Added an optional field, widened int to float, added an enum value and a null."""
 
@@ -158,11 +163,28 @@ class Compatible(Message):
         (Constrained, "maxLength lowered"),
         (ItemTypeChanged, "tags[]: type 'string' no longer accepted"),
         (NoteNotNullable, "note: a value accepted before"),
+        (TagsMadeUnique, "tags: repeated items no longer accepted"),
+        (CountInSteps, "count: only multiples of 5"),
     ],
 )
 def test_checker_rejects_breaking_changes(changed: type[Message], expected: str) -> None:
     problems = backward_problems(generate(V1), generate(changed))
     assert any(expected in p for p in problems), problems
+
+
+def counts(mapping: Any) -> Schema:
+    """The schema of a message whose one field, ``counts``, is a ``mapping`` (``dict[str, X]``)."""
+    model = create_model("Counts", __base__=Message, counts=(mapping, Field(default_factory=dict)))
+    model.TYPE = "test.counts"
+    return generate(model)
+
+
+def test_checker_reads_the_values_of_a_mapping() -> None:
+    narrowed = backward_problems(counts(dict[str, int]), counts(dict[str, bool]))
+    assert any("counts{}: type 'integer' no longer accepted" in p for p in narrowed), narrowed
+    assert backward_problems(counts(dict[str, object]), counts(dict[str, int])) != []
+    assert backward_problems(counts(dict[str, int]), counts(dict[str, float])) == []
+    assert backward_problems(counts(dict[str, int]), counts(dict[str, object])) == []
 
 
 def test_checker_accepts_compatible_changes() -> None:

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -19,6 +21,7 @@ from openpyxl import load_workbook
 
 from etawatch.demo.entrypoints.table_routes import XLSX_MEDIA_TYPE
 from etawatch.demo.portal import HEADERS, ChangeKind, PortalConfig, PortalServer, RenderMode
+from etawatch.runtime.log import REDACTED, configure_logging
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +63,24 @@ def test_log_in_and_page_through_the_server_rendered_table(portal_factory: Porta
     assert headers == list(HEADERS.values())
     assert rows == [item_cells(item) for item in portal.scenario.catalogue()]
     assert infos == [f"Strana {n} z 5" for n in range(1, 6)]
+
+
+def test_a_middle_page_links_previous_next_and_page_numbers(
+    portal_factory: PortalFactory,
+) -> None:
+    portal = portal_factory(items=120, page_size=10)
+    with httpx.Client(base_url=portal.url) as client:
+        login(client)
+        html = client.get("/availability?page=6").text
+        numbers = re.findall(r'<a class="page-link" href="/availability\?page=(\d+)"', html)
+        previous = client.get(re.findall(r'rel="prev" href="([^"]+)"', html)[0]).text
+        last = client.get("/availability?page=12").text
+    assert re.findall(r'rel="prev" href="([^"]+)"', html) == ["/availability?page=5"]
+    assert next_link(html) == "/availability?page=7"
+    assert [int(n) for n in numbers] == [1, 4, 5, 6, 7, 8, 12]
+    assert 'href="/availability?page=6" aria-current="page">6</a>' in html
+    assert element_text(previous, "page-info") == "Strana 5 z 12"
+    assert next_link(last) is None and 'rel="prev"' in last
 
 
 def test_without_a_session_every_table_redirects_to_login_and_back(
@@ -268,3 +289,37 @@ def test_metrics_count_what_was_served(portal_factory: PortalFactory) -> None:
     assert 'etawatch_portal_faults_total{fault="maintenance"} 1.0' in text
     assert "etawatch_portal_scenario_day 2.0" in text
     assert f"etawatch_portal_ground_truth_entries {float(len(portal.ground_truth()))}" in text
+
+
+def test_the_web_servers_own_errors_reach_the_shared_log_redacted(
+    portal_factory: PortalFactory,
+) -> None:
+    planted = "s3cr3t-in-a-traceback"
+    out = io.StringIO()
+    configure_logging(fmt="json", secrets=[planted], stream=out)
+    portal = portal_factory()
+
+    async def broken() -> None:
+        raise RuntimeError(f"failed with {planted}")
+
+    portal.app.add_api_route("/broken", broken)
+    with httpx.Client(base_url=portal.url) as client:
+        assert client.get("/broken").status_code == 500
+    portal.stop()  # the error is logged before the server has stopped
+    logged = [json.loads(line) for line in out.getvalue().splitlines()]
+    errors = [e for e in logged if e.get("logger") == "uvicorn.error"]
+    assert errors and f"RuntimeError: failed with {REDACTED}" in errors[0]["exception"]
+    assert planted not in out.getvalue()
+    assert not [e for e in logged if e.get("logger") == "uvicorn.access"]
+
+
+def test_the_access_log_when_asked_for(portal_factory: PortalFactory) -> None:
+    out = io.StringIO()
+    configure_logging(fmt="json", stream=out)
+    portal = portal_factory(access_log=True)
+    with httpx.Client(base_url=portal.url) as client:
+        assert client.get("/healthz").status_code == 200
+    portal.stop()
+    logged = [json.loads(line) for line in out.getvalue().splitlines()]
+    access = [e["event"] for e in logged if e.get("logger") == "uvicorn.access"]
+    assert len(access) == 1 and '"GET /healthz HTTP/1.1" 200' in access[0]

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+from typing import Literal
 
 import pytest
 from pydantic import SecretStr, ValidationError
@@ -58,6 +59,25 @@ def test_console_format_redacts_too() -> None:
     get_logger("test").info("hello", value=PLANTED)
     assert "hello" in out.getvalue()
     assert PLANTED not in out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_tracebacks_are_redacted_too(fmt: Literal["console", "json"]) -> None:
+    """On a terminal too: a traceback is text like any other, and may quote a secret."""
+    out = io.StringIO()
+    configure_logging(fmt=fmt, secrets=[PLANTED], stream=out)
+    url = "postgresql://etawatch:pg-pass-987@db:5432/etawatch"
+    try:
+        raise RuntimeError(f"failed with {PLANTED} at {url}")
+    except RuntimeError:
+        get_logger("test").exception("boom")
+        logging.getLogger("stdlib").exception("stdlib boom")
+    get_logger("test").info("where", stack_info=True)
+    text = out.getvalue()
+    assert text.count("RuntimeError: failed with") == 2
+    assert "Stack (most recent call last)" in text
+    assert PLANTED not in text
+    assert "pg-pass-987" not in text
 
 
 def test_production_refuses_default_secrets(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,6 +108,7 @@ def _check(old: Schema, new: Schema, ro: _Resolver, rn: _Resolver, at: str) -> I
         yield from _check_object(old, new, ro, rn, at)
     if "items" in old and "items" in new:
         yield from _check(old["items"], new["items"], ro, rn, f"{at}[]")
+    yield from _check_mapping_values(old, new, ro, rn, at)
     if "prefixItems" in new and new.get("prefixItems") != old.get("prefixItems"):
         yield f"{at}: tuple items changed"
 
@@ -140,6 +141,11 @@ def _check_values(old: Schema, new: Schema, at: str) -> Iterator[str]:
         yield f"{at}: format changed from {old.get('format')!r} to {new['format']!r}"
     if "pattern" in new and old.get("pattern") != new["pattern"]:
         yield f"{at}: pattern changed from {old.get('pattern')!r} to {new['pattern']!r}"
+    if new.get("uniqueItems") and not old.get("uniqueItems"):
+        yield f"{at}: repeated items no longer accepted"
+    step = old.get("multipleOf")
+    if "multipleOf" in new and (step is None or step % new["multipleOf"] != 0):
+        yield f"{at}: only multiples of {new['multipleOf']} accepted now"
 
 
 def _check_bounds(old: Schema, new: Schema, at: str) -> Iterator[str]:
@@ -149,6 +155,19 @@ def _check_bounds(old: Schema, new: Schema, at: str) -> Iterator[str]:
     for key in _UPPER_BOUNDS:
         if key in new and (key not in old or new[key] < old[key]):
             yield f"{at}: {key} lowered to {new[key]}"
+
+
+def _check_mapping_values(
+    old: Schema, new: Schema, ro: _Resolver, rn: _Resolver, at: str
+) -> Iterator[str]:
+    """The values of a mapping (``dict[str, X]``): ``additionalProperties`` as a schema."""
+    old_values, new_values = old.get("additionalProperties"), new.get("additionalProperties")
+    if not isinstance(new_values, dict) or new_values == {} or old_values is False:
+        return  # any value now; or false now (the fields decide); or no other keys before
+    if isinstance(old_values, dict) and old_values != {}:
+        yield from _check(old_values, new_values, ro, rn, f"{at}{{}}")
+    else:  # absent, true or {}: any value before
+        yield f"{at}{{}}: values narrowed from any to {_describe(rn(new_values))}"
 
 
 def _check_object(old: Schema, new: Schema, ro: _Resolver, rn: _Resolver, at: str) -> Iterator[str]:

@@ -5,6 +5,7 @@ The listening socket is bound before uvicorn starts, so ``url`` is known (a free
 """
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -81,11 +82,20 @@ class PortalServer:
             raise
         config = uvicorn.Config(
             self.app,
+            # uvicorn's loggers go to the root logger, where the shared set-up redacts secrets
+            # (its own default config writes tracebacks straight to stderr).
+            log_config=None,
             log_level="warning",
             access_log=self.config.access_log,
             lifespan="off",
             timeout_graceful_shutdown=5,
         )
+        if self.config.access_log:
+            # uvicorn has just set its access logger to the level above, and a server started
+            # earlier in this process without the access log has cut it off from the root.
+            access = logging.getLogger("uvicorn.access")
+            access.setLevel(logging.INFO)
+            access.propagate = True
         self._socket, self._server = sock, uvicorn.Server(config)
         return self._server, sock
 
