@@ -141,6 +141,7 @@ class EmbeddedSystem:
                 app,
                 host=self.config.api_host,
                 port=self.config.api_port,
+                log_config=None,  # through the shared, redacting log set-up (as the portal's)
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
