@@ -1,6 +1,7 @@
 """The services' Dockerfiles, parsed: pinned bases, one service's locked dependencies, a
 non-root user, no secrets, the console script as entrypoint."""
 
+import importlib.util
 import io
 import json
 import re
@@ -201,3 +202,33 @@ def test_every_writable_path_of_the_image_is_a_volume_in_kubernetes(
             v for v in missing if v != "/var/lib/etawatch"
         ]  # stateless: writes nothing there
     assert not missing, f"{service.name} writes to {missing}, not mounted in {overlay}"
+
+
+def _renderer() -> Any:
+    path = ROOT / "deploy" / "docker" / "render.py"
+    spec = importlib.util.spec_from_file_location("dockerfile_render", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_dockerfile_is_the_one_the_template_writes() -> None:
+    renderer = _renderer()
+    assert {image.name for image in renderer.IMAGES} == {service.name for service in SERVICES}
+    assert renderer.stale() == [], "run: uv run python deploy/docker/render.py --write"
+
+
+def test_a_changed_dockerfile_is_found_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    renderer = _renderer()
+    ledger = next(image for image in renderer.IMAGES if image.name == "ledger")
+    edited: str = renderer.render(ledger).replace("USER 10001:10001", "USER root")
+    original = Path.read_text
+
+    def read_text(path: Path, *args: Any, **kwargs: Any) -> str:
+        if path == renderer.path_of(ledger):
+            return edited
+        return str(original(path, *args, **kwargs))
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    assert renderer.stale() == [renderer.path_of(ledger)]
