@@ -228,16 +228,20 @@ class SqlViewStore:
 
     @staticmethod
     def _checksum(cursor: Any, tables: Sequence[Table]) -> str:
+        """SHA-256 of the tables' rows in key order, a few thousand rows at a time."""
         digest = hashlib.sha256()
+        # The library's SQLite cursor wraps sqlite3's without its ``fetchmany``.
+        cursor = getattr(cursor, "sqlite_cursor", cursor)
         for table in tables:
             digest.update(table.name.encode())
             cursor.execute(
                 f"SELECT {', '.join(table.all_columns)} FROM {table.name} "
                 f"ORDER BY {', '.join(table.key)}"
             )
-            for found in cursor.fetchall():
-                values = [found[c] for c in table.all_columns]
-                digest.update(dumps(values).encode())
+            while chunk := cursor.fetchmany(5000):
+                # SQLite's rows are sequences, PostgreSQL's (from the library's pool) dicts.
+                values = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in chunk]
+                digest.update(orjson.dumps(values))
         return digest.hexdigest()
 
     @contextmanager
