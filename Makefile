@@ -1,5 +1,5 @@
 # The two commands of the README. Both do all of their own set-up.
-.PHONY: demo test setup lint typecheck schemas asyncapi docs
+.PHONY: demo test setup setup-demo lint typecheck schemas asyncapi docs
 
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # must find it there too, on a machine whose PATH does not name the user's script folder.
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-demo: setup
+demo: setup-demo
 	uv run etawatch demo $(DEMO_ARGS)
 
 test: setup lint typecheck
@@ -16,6 +16,10 @@ test: setup lint typecheck
 
 setup:
 	@./scripts/setup.sh
+
+# The embedded demo needs no PostgreSQL or RabbitMQ: its set-up does not ask for them.
+setup-demo:
+	@ETAWATCH_SKIP_SERVICE_CHECK=1 ./scripts/setup.sh
 
 lint:
 	uv run ruff check .

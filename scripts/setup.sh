@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make demo` and `make test` need on a fresh machine: uv, the locked Python
-# dependencies, Chromium with its driver, and reachable PostgreSQL and RabbitMQ.
+# dependencies, Chromium with its driver, and reachable PostgreSQL and RabbitMQ (not checked with
+# ETAWATCH_SKIP_SERVICE_CHECK=1, as `make demo` sets: the embedded demo uses neither).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -21,12 +21,16 @@ from etawatch_testing.smtp import free_port
 pytestmark = pytest.mark.e2e
 
 
-def run_demo(data: Path, cycles: int) -> subprocess.CompletedProcess[str]:
+def etawatch_script() -> str:
     etawatch = shutil.which("etawatch", path=str(Path(sys.executable).parent))
     assert etawatch, "the etawatch console script is not installed: run `uv sync`"
+    return etawatch
+
+
+def run_demo(data: Path, cycles: int, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            etawatch,
+            etawatch_script(),
             "demo",
             "--cycles",
             str(cycles),
@@ -35,6 +39,7 @@ def run_demo(data: Path, cycles: int) -> subprocess.CompletedProcess[str]:
             str(data),
             "--api-port",
             str(free_port()),
+            *extra,
         ],
         capture_output=True,
         text=True,

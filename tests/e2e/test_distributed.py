@@ -18,7 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from etawatch_testing.infra import PostgresDatabase, RabbitVhost
+from etawatch_testing.infra import (
+    PostgresDatabase,
+    RabbitVhost,
+    postgres_database,
+    rabbit_vhost,
+)
 from etawatch_testing.portal import PASSWORD, USERNAME, running_portal
 from etawatch_testing.smtp import SmtpServer, free_port, smtp_server
 
@@ -33,6 +38,21 @@ def script(name: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent))
     assert found, f"{name} is not installed: run `uv sync`"
     return found
+
+
+@pytest.fixture
+def rabbit() -> Iterator[RabbitVhost]:
+    """A virtual host of this test alone: the session's holds what earlier tests published on
+    the scrape exchange (runs of the same supplier), which `etawatch up`'s ledger would read."""
+    with rabbit_vhost() as vhost:
+        yield vhost
+
+
+@pytest.fixture
+def pg_database() -> Iterator[PostgresDatabase]:
+    """A database of this test alone, for the same reason: an empty event store."""
+    with postgres_database() as db:
+        yield db
 
 
 @pytest.fixture

@@ -2,15 +2,22 @@
 
 Orders are chosen by looking ahead: a copy of the portal's scenario (same seed) is run forward,
 and the shop "ordered" items that will really change (so the demo has something to tell), among
-them a discontinued one and a flapping one when the scenario has them, plus some that stay put.
+them those that come in stock, a discontinued one and a flapping one when the scenario has them,
+plus some that stay put.
 """
 
 import datetime as dt
 import random
 from collections.abc import Iterable
 
+from etawatch.contracts.availability import Availability
 from etawatch.contracts.messages import OrderLine, OrderPlaced
-from etawatch.demo.portal import GroundTruthChange, Scenario
+from etawatch.demo.portal import AVAILABILITY_WORDS, GroundTruthChange, Scenario
+
+FIRST_SHOWN = {
+    AVAILABILITY_WORDS[Availability.DISCONTINUED],
+    AVAILABILITY_WORDS[Availability.IN_STOCK],
+}
 
 FIRST_NAMES = ["Jana", "Petr", "Lucie", "Tomáš", "Eva", "Martin", "Kateřina", "Jakub", "Anna"]
 LAST_NAMES = ["Nováková", "Svoboda", "Dvořáková", "Černý", "Procházková", "Kučera", "Veselá"]
@@ -18,7 +25,7 @@ EN_NAMES = ["Alice Walker", "Ben Carter", "Chloe Evans", "Daniel Hughes", "Emma 
 
 
 def interesting_skus(changes: Iterable[GroundTruthChange]) -> list[str]:
-    """Skus with real changes: discontinued and flapping first, then the rest."""
+    """Skus with real changes: discontinued and arrived first, then flapping, then the rest."""
     real = [c for c in changes if c.is_real]
     by_sku: dict[str, list[GroundTruthChange]] = {}
     for change in real:
@@ -26,7 +33,7 @@ def interesting_skus(changes: Iterable[GroundTruthChange]) -> list[str]:
 
     def rank(sku: str) -> tuple[int, str]:
         history = by_sku[sku]
-        if any(c.after == "Ukončeno" for c in history):
+        if any(c.after in FIRST_SHOWN for c in history):
             return (0, sku)
         fields = [c.field for c in history]
         if any(fields.count(f) > 1 for f in set(fields)):

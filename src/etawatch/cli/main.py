@@ -1,8 +1,10 @@
 """etawatch: watch a supplier portal's delivery dates; tell pre-order customers when they move."""
 
 import asyncio
+import signal
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import SecretStr
@@ -16,6 +18,8 @@ from etawatch.allinone.up import UpOptions, children, supervise
 from etawatch.cli.configref import splice
 from etawatch.demo.config import RenderMode
 from etawatch.runtime.log import configure_logging
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="etawatch", help=__doc__, no_args_is_help=True, pretty_exceptions_show_locals=False
@@ -36,6 +40,19 @@ def docs(
             raise typer.Exit(code=1)
         return
     readme.write_text(current, encoding="utf-8")
+
+
+async def _until_terminated(main: Coroutine[Any, Any, T]) -> T:
+    """Await ``main``; SIGTERM (a service manager, ``docker stop``) cancels it as Ctrl-C does, so
+    that it cleans up the same way: the browser and the portal closed, the state kept."""
+    task = asyncio.current_task()
+    assert task is not None  # called from asyncio.run
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await main
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 @app.command()
@@ -77,10 +94,11 @@ def demo(
     configure_logging(level="WARNING", fmt="console")
     console = Console()
     try:
-        ok = asyncio.run(Demo(options, Narrator(console)).run())
-    except KeyboardInterrupt:
+        ok = asyncio.run(_until_terminated(Demo(options, Narrator(console)).run()))
+    except (KeyboardInterrupt, asyncio.CancelledError) as stopped:
         console.print("Stopped. Run again to resume where it left off.")
-        raise typer.Exit(code=130) from None
+        code = 130 if isinstance(stopped, KeyboardInterrupt) else 128 + signal.SIGTERM
+        raise typer.Exit(code=code) from None
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=2) from None

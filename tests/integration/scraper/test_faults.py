@@ -92,11 +92,11 @@ async def test_reordered_columns_are_still_read_by_their_header(
     assert seen == expected
 
 
-@pytest.mark.parametrize("profile", ["simulated-csv", "simulated-xlsx"])
+@pytest.mark.parametrize("profile", ["simulated-server", "simulated-csv", "simulated-xlsx"])
 async def test_a_truncated_table_is_not_published(
     scrape: Runner, server_portal: PortalServer, tmp_path: Path, profile: str
 ) -> None:
-    """Bad input: an export holding half of the items the last complete run saw."""
+    """Bad input: a table or export holding half of the items the last complete run saw."""
     data = tmp_path / "data"
     previous = len(server_portal.scenario.catalogue())
     FileRunState(data).record_complete(profile, previous, uuid.uuid4(), NOW)

@@ -1,9 +1,12 @@
 """A full run of each shipped profile publishes exactly the portal's catalogue."""
 
+from pathlib import Path
+
 import pytest
 from etawatch_testing.scraper import RunMessages
 
 from etawatch.contracts import ids, topology
+from etawatch.contracts.availability import Availability
 from etawatch.contracts.eta import is_unreadable
 from etawatch.demo.portal import PortalServer
 
@@ -77,3 +80,50 @@ async def test_the_next_run_reuses_the_session_and_sees_the_portal_move_on(
     assert second.outcome.logins == 0 and second.outcome.session_reused
     assert second.messages.completed[0].previous_items_seen == first.outcome.items_seen
     assert_exactly_the_catalogue(second.messages, server_portal)
+
+
+OTHER_SUPPLIER = """
+# A supplier whose portal is laid out differently: only this file is new, no code.
+extends = "simulated-server"
+name = "other-supplier"
+description = "another login form, other header texts and order, one more availability word"
+
+[login]
+form = "form#signin-form"
+username_field = "form#signin-form input[name='login']"
+password_field = "form#signin-form input[name='heslo']"
+
+[columns]
+sku = "Katalogové číslo"
+availability = "Stav skladu"
+
+[availability]
+"Na cestě" = "delayed"
+"""
+
+
+async def test_a_portal_laid_out_differently_needs_only_a_new_profile(
+    scrape: Runner, server_portal: PortalServer, tmp_path: Path
+) -> None:
+    catalogue = server_portal.scenario.catalogue()
+    on_its_way = catalogue[0].sku
+    server_portal.faults.set(
+        login_form_changed=True,
+        rename_column={"Kód zboží": "Katalogové číslo", "Dostupnost": "Stav skladu"},
+        reorder_columns=["Stav skladu", "Předpokládané naskladnění", "Název", "Katalogové číslo"],
+        unknown_availability={on_its_way: "Na cestě"},
+    )
+    path = tmp_path / "other-supplier.toml"
+    path.write_text(OTHER_SUPPLIER, encoding="utf-8")
+
+    result = await scrape(str(path), server_portal)
+
+    assert result.outcome.ok, result.outcome.message
+    assert result.outcome.logins == 1
+    expected = {i.sku: (i.availability, i.availability_text, i.eta_text) for i in catalogue}
+    expected[on_its_way] = (Availability.DELAYED, "Na cestě", catalogue[0].eta_text)
+    seen = {
+        o.sku: (o.availability, o.availability_raw, o.eta.raw) for o in result.messages.observed
+    }
+    assert seen == expected
+    assert result.messages.completed[0].unknown_availability == 0

@@ -33,8 +33,9 @@ def sku_of(number: int) -> str:
 
 
 def initial_item(rng: random.Random, number: int, today: dt.date) -> ItemState:
-    """A row of the catalogue at day 0: any state, due in 20..540 days."""
-    return _item(rng, number, one_of(rng, STATES), today, 20 + int(rng.random() * 520))
+    """A row of the catalogue at day 0: any state, due in 5..540 days (so that some waiting items
+    arrive or slip within the demo's first weeks)."""
+    return _item(rng, number, one_of(rng, STATES), today, 5 + int(rng.random() * 535))
 
 
 def new_item(rng: random.Random, number: int, today: dt.date) -> ItemState:
