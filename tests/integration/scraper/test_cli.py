@@ -1,10 +1,14 @@
 """``etawatch-scraper once`` as a CronJob calls it: exit 0 on a complete run, 1 on a failed one."""
 
+import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from etawatch_testing.infra import RabbitVhost
@@ -15,7 +19,9 @@ from etawatch.demo.portal import PortalServer
 pytestmark = pytest.mark.integration
 
 
-def once(portal: PortalServer, rabbit: RabbitVhost, data: Path) -> subprocess.CompletedProcess[str]:
+def once(
+    portal: PortalServer, rabbit: RabbitVhost, data: Path, **extra: str
+) -> subprocess.CompletedProcess[str]:
     script = shutil.which("etawatch-scraper", path=str(Path(sys.executable).parent))
     assert script, "etawatch-scraper is not installed: run `uv sync`"
     env = os.environ | {
@@ -24,6 +30,7 @@ def once(portal: PortalServer, rabbit: RabbitVhost, data: Path) -> subprocess.Co
         "ETAWATCH_PORTAL_PASSWORD": PORTAL_PASSWORD,
         "ETAWATCH_DATA_DIR": str(data),
         "ETAWATCH_LOG_FORMAT": "json",
+        **extra,
     }
     return subprocess.run(
         [script, "once", "--profile", "simulated-server"],
@@ -47,3 +54,48 @@ def test_once_exits_0_on_a_complete_run_and_1_on_a_failed_one(
     failed = once(server_portal, rabbit, tmp_path)
     assert failed.returncode == 1
     assert "maintenance" in failed.stderr
+
+
+class Gateway(http.server.BaseHTTPRequestHandler):
+    """Takes pushes as a Prometheus Pushgateway does (its API: POST adds to a group)."""
+
+    pushes: ClassVar[list[tuple[str, str, str]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"] or 0)).decode()
+        self.pushes.append((self.command, self.path, body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_once_adds_its_metrics_to_a_pushgateway_and_runs_on_when_it_is_down(
+    server_portal: PortalServer, rabbit: RabbitVhost, tmp_path: Path
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        done = once(server_portal, rabbit, tmp_path, ETAWATCH_PUSHGATEWAY_URL=url)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    ((method, path, body),) = Gateway.pushes
+    assert (method, path) == ("POST", "/metrics/job/etawatch-scraper/profile/simulated-server")
+    assert 'etawatch_scraper_runs_total{outcome="completed"' in body
+    assert "etawatch_scraper_last_success_timestamp_seconds{" in body
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, not listening: refused
+    try:
+        still = once(server_portal, rabbit, tmp_path, ETAWATCH_PUSHGATEWAY_URL=nowhere)
+    finally:
+        closed.close()
+    assert still.returncode == 0, still.stderr
+    assert "metrics not pushed" in still.stderr

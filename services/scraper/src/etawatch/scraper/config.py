@@ -49,6 +49,13 @@ class ScraperSettings(ServiceSettings):
     metrics_port: int = Field(
         default=9101, ge=0, le=65535, description="Prometheus metrics port of `schedule` (0: off)."
     )
+    pushgateway_url: str | None = Field(
+        default=None,
+        description=(
+            "Prometheus Pushgateway that `once` adds its run's metrics to, grouped by profile "
+            "(a CronJob's pod is gone before Prometheus could scrape it); unset: not pushed."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod

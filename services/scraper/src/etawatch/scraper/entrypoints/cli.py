@@ -6,10 +6,11 @@ import signal
 from typing import Annotated
 
 import typer
-from prometheus_client import start_http_server
+from prometheus_client import pushadd_to_gateway, start_http_server
 from rich.console import Console
 
 from etawatch.runtime.cli import service_app, start_logging
+from etawatch.runtime.log import get_logger
 from etawatch.scraper.adapters.metrics import ScraperMetrics
 from etawatch.scraper.adapters.profiles import load_profile, shipped_profiles
 from etawatch.scraper.application.outcome import RunOutcome
@@ -19,6 +20,7 @@ from etawatch.scraper.config import ScraperSettings
 from etawatch.scraper.domain.profile import Profile, ProfileError
 
 app = service_app("etawatch-scraper", __doc__, ScraperSettings)
+log = get_logger(__name__)
 console = Console(stderr=True)
 
 ProfileOption = Annotated[
@@ -61,15 +63,32 @@ def once(
     loaded = _profile(profile)
     settings = ScraperSettings()
     start_logging(settings)
+    metrics = ScraperMetrics()
 
     async def main() -> RunOutcome:
         async with rabbit_bus(settings) as bus:
-            return await Scraper(loaded, settings, bus).run_once(accept_drop=accept_drop)
+            scraper = Scraper(loaded, settings, bus, metrics=metrics)
+            return await scraper.run_once(accept_drop=accept_drop)
 
     outcome = asyncio.run(main())
     _summary(outcome)
+    if settings.pushgateway_url:
+        _push(settings.pushgateway_url, loaded, metrics)
     if not outcome.ok:
         raise typer.Exit(1)
+
+
+def _push(url: str, profile: Profile, metrics: ScraperMetrics) -> None:
+    """Add this run's metrics to the Pushgateway; a gateway that is down costs the metrics only.
+
+    Added (POST), not replaced: a failed run leaves the last success's timestamp standing."""
+    try:
+        pushadd_to_gateway(
+            url, job="etawatch-scraper", grouping_key={"profile": profile.name},
+            registry=metrics.registry, timeout=10,
+        )  # fmt: skip
+    except OSError as exc:
+        log.warning("metrics not pushed", pushgateway=url, error=str(exc))
 
 
 @app.command()
