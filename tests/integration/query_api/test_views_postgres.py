@@ -22,7 +22,17 @@ class TestOnPostgres(QueryApiCases):
         with ExitStack() as stack:
             cls.databases = {
                 name: stack.enter_context(postgres_database("etawatch_test_qa"))
-                for name in ("ledger", "live", "crash", "beside", "failed", "wrong")
+                for name in (
+                    "ledger",
+                    "live",
+                    "crash",
+                    "beside",
+                    "failed",
+                    "wrong",
+                    "racing_ledger",
+                    "racing",
+                    "racing_fresh",
+                )
             }
             yield
 
@@ -33,6 +43,10 @@ class TestOnPostgres(QueryApiCases):
     @classmethod
     def views_url(cls, name: str) -> str:
         return cls.databases[name].url
+
+    @classmethod
+    def store_env(cls, name: str) -> dict[str, str]:
+        return cls.databases[name].env
 
 
 def test_the_projector_reads_the_ledger_with_a_role_that_may_only_select(

@@ -295,6 +295,7 @@ class SqlStaged:
             for pragma in SQLITE_STAGING:  # outside a transaction, where they take effect
                 cursor.execute(pragma)
         with self._transaction() as cursor:
+            cursor.execute(GENERATIONS_DDL)  # views made before generations were kept
             for table in self.tables:
                 cursor.execute(f"DROP TABLE IF EXISTS {self._temp}.{table.name}")
                 for statement in ddl(table, indexes=False, temporary=True):
@@ -383,9 +384,12 @@ class SqlStaged:
     def _lock(self, cursor: Any, names: Sequence[str]) -> None:
         """Hold off the live projectors of these views until the swap commits.
 
-        The generations move first. On SQLite that write takes the database's one write lock. On
-        PostgreSQL the live tables are locked first (a live projector's transaction that holds
-        one of them finishes before), then the tracking rows."""
+        The generations move first. On SQLite that write takes the database's one write lock,
+        waiting for it as long as the busy timeout: it must be the transaction's first statement
+        on the stored tables, since one that only read them first (such as ``CREATE TABLE IF NOT
+        EXISTS`` of a table that exists) would be refused the lock at once while a live projector
+        holds it. On PostgreSQL the live tables are locked first (a live projector's transaction
+        that holds one of them finishes before), then the tracking rows."""
         ph = self.store.ph
         if not self.sqlite:
             schema = self._current_schema(cursor)
@@ -396,7 +400,6 @@ class SqlStaged:
                 f"WHERE application_name = ANY({ph}) FOR UPDATE",
                 ([self.store.tracking_name(name) for name in names],),
             )
-        cursor.execute(GENERATIONS_DDL)  # views made before generations were kept
         cursor.executemany(
             f"INSERT INTO {GENERATIONS} (projection, generation) VALUES ({ph}, 1) "
             f"ON CONFLICT (projection) DO UPDATE SET generation = {GENERATIONS}.generation + 1",
