@@ -180,9 +180,12 @@ class SqlViewStore:
     ) -> None:
         try:
             with self.transaction(commit=True) as cursor:
-                self._write(cursor, rows, changes)
+                # The position first: on PostgreSQL its row is what a rebuild's swap waits for
+                # before it locks the tables, so this commit never holds a table the swap has
+                # locked while the swap waits for another (the two orders differ).
                 tracking = Tracking(self.tracking_name(projection), position)
                 cast(Any, self.recorder)._insert_tracking(cursor, tracking)
+                self._write(cursor, rows, changes)
                 # Read last, once this transaction holds the write locks a rebuild's swap takes.
                 if self._generation(cursor, projection) != generation:
                     raise PositionTaken(f"{projection} was rebuilt since its rows were read")
@@ -388,18 +391,25 @@ class SqlStaged:
         waiting for it as long as the busy timeout: it must be the transaction's first statement
         on the stored tables, since one that only read them first (such as ``CREATE TABLE IF NOT
         EXISTS`` of a table that exists) would be refused the lock at once while a live projector
-        holds it. On PostgreSQL the live tables are locked first (a live projector's transaction
-        that holds one of them finishes before), then the tracking rows."""
+        holds it. On PostgreSQL the tracking rows are taken first, as a live projector's commit
+        takes its own before it writes (made where missing, at 0, so that there is a row to
+        wait for), then the live tables are locked."""
         ph = self.store.ph
         if not self.sqlite:
-            schema = self._current_schema(cursor)
-            live = ", ".join(f"{schema}.{table.name}" for table in self.tables)
-            cursor.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
+            tracking_names = [self.store.tracking_name(name) for name in names]
+            cursor.executemany(
+                f"INSERT INTO {self.store.tracking_table} (application_name, notification_id) "
+                f"VALUES ({ph}, 0) ON CONFLICT DO NOTHING",
+                [(name,) for name in tracking_names],
+            )
             cursor.execute(
                 f"SELECT notification_id FROM {self.store.tracking_table} "
                 f"WHERE application_name = ANY({ph}) FOR UPDATE",
-                ([self.store.tracking_name(name) for name in names],),
+                (tracking_names,),
             )
+            schema = self._current_schema(cursor)
+            live = ", ".join(f"{schema}.{table.name}" for table in self.tables)
+            cursor.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
         cursor.executemany(
             f"INSERT INTO {GENERATIONS} (projection, generation) VALUES ({ph}, 1) "
             f"ON CONFLICT (projection) DO UPDATE SET generation = {GENERATIONS}.generation + 1",
