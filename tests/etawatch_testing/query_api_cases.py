@@ -357,6 +357,7 @@ class QueryApiCases:
             try:
                 assert fresh.project_once_sync() == head
                 for projection in projections:
+                    assert live.views.generation(projection.name) == 1  # swapped in once
                     assert live.views.position(projection.name) == head
                     assert live.views.checksum(projection.tables) == fresh.views.checksum(
                         projection.tables
