@@ -4,9 +4,12 @@ Subclasses say which store (SQLite files, or a PostgreSQL database) through ``le
 ``views_url``; like the ledger's own cases and eventsourcing's examples.
 """
 
+import asyncio
 import datetime as dt
+import functools
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +17,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from etawatch.contracts.availability import Availability
+from etawatch.ledger.application.service import Ledger
+from etawatch.ledger.application.store import LedgerStore
 from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.application.rebuild import rebuild
 from etawatch.query_api.bootstrap import QueryApi
 from etawatch.query_api.domain.projections.registry import all_projections
-from etawatch_testing.ledger import NOW
+from etawatch_testing.ledger import NOW, RunScript, Seen, closed, feed, new_ledger, placed
 from etawatch_testing.query_api import (
     HOUR,
     Keys,
@@ -54,6 +60,11 @@ class QueryApiCases:
     @classmethod
     def views_url(cls, name: str) -> str:
         """A new, empty views database called ``name``."""
+        raise NotImplementedError
+
+    @classmethod
+    def store_env(cls, name: str) -> dict[str, str]:
+        """eventsourcing's variables of a new, empty event store called ``name``."""
         raise NotImplementedError
 
     @pytest.fixture(scope="class")
@@ -314,6 +325,49 @@ class QueryApiCases:
             assert not result.equal
             assert api.views.checksum(orders.tables) == world.api.views.checksum(orders.tables)
 
+    def test_a_rebuild_while_a_live_projector_thread_goes_on_and_events_come(self) -> None:
+        """The rebuild in this thread (its own store, as the CLI's process has); in others the
+        live projector steps in a loop, the ledger takes new orders and runs, and the API is
+        asked for the orders that existed before. The API answers 200 throughout, the live
+        projector never fails, and the views end as a fresh projection of the whole ledger."""
+        env = self.store_env("racing_ledger")
+        fill_store(env)
+        live = make_api(env, self.views_url("racing"), batch_size=3)
+        rebuilding = make_api(env, self.views_url("racing"), batch_size=5)
+        try:
+            assert live.project_once_sync() > 0  # rows the live projector keeps, complete
+            projections = list(all_projections().values())
+            with client_for(live) as client, Racing(live, env, client) as racing:
+                result = rebuild(
+                    rebuilding.source,
+                    rebuilding.views,
+                    projections,
+                    batch_size=5,
+                    progress=racing.rebuild_moved,
+                )
+                racing.stop_writing()
+                appended = racing.appended
+            assert appended > 0
+            assert racing.errors == []
+            assert racing.answers and set(racing.answers) == {200}, racing.answers
+            assert result.equal
+            live.project_once_sync()
+            head = live.source.head()
+            fresh = make_api(env, self.views_url("racing_fresh"))
+            try:
+                assert fresh.project_once_sync() == head
+                for projection in projections:
+                    assert live.views.generation(projection.name) == 1  # swapped in once
+                    assert live.views.position(projection.name) == head
+                    assert live.views.checksum(projection.tables) == fresh.views.checksum(
+                        projection.tables
+                    ), projection.name
+            finally:
+                fresh.close()
+        finally:
+            rebuilding.close()
+            live.close()
+
     def test_each_event_is_applied_once_across_a_crash_in_the_middle_of_a_batch(
         self, world: World
     ) -> None:
@@ -361,6 +415,142 @@ class CrashingStore:
             raise CrashError(f"stopped before committing {projection} at {position}")
         self.left -= 1
         self.inner.commit(projection, rows, changes, position, generation)
+
+
+JOIN = 120.0
+"""Seconds to wait for a thread of ``Racing``, or for it to move: a bound never reached when
+it works."""
+
+
+class Racing:
+    """Threads that go on beside a rebuild: the live projector stepping, a writer appending
+    orders and runs to the ledger, and a poller asking the API for the orders that existed
+    before. Each keeps what went wrong.
+
+    The writer starts with the rebuild and writes a round whenever the live projector has
+    applied the one before, up to ``ROUNDS``: events come, and the live views move, while the
+    copies are read, caught up and swapped. Each time the rebuild moves it waits until the
+    poller has had an answer and the writer a new round since its last move."""
+
+    ORDERS = ("A-1", "A-2", "A-3")
+    ROUNDS = 30
+
+    def __init__(self, api: QueryApi, ledger_env: dict[str, str], client: TestClient) -> None:
+        self.api, self.ledger_env, self.client = api, ledger_env, client
+        self.headers = Keys.bearer(make_keys(api).read)
+        self.errors: list[str] = []
+        self.answers: dict[int, int] = {}
+        self.appended = self.polled = self.projected = self.head = 0
+        self.seen = (0, 0)
+        self.moved = threading.Condition()
+        self.started = threading.Event()
+        self.writing_stopped = threading.Event()
+        self.stopped = threading.Event()
+        self.threads = [
+            threading.Thread(target=self._guarded, args=(work,), name=work.__name__)
+            for work in (self._project, self._write, self._poll)
+        ]
+
+    def __enter__(self) -> "Racing":
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.started.set()
+        self.stop_writing()
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(JOIN)
+            if thread.is_alive():
+                self.errors.append(f"{thread.name} did not end within {JOIN} s")
+
+    def rebuild_moved(self, _: int) -> None:
+        """The rebuild's progress: wait for an answer and a round since its last move."""
+        self.started.set()
+        last_polled, last_appended = self.seen
+        with self.moved:
+            if not self.moved.wait_for(
+                lambda: (
+                    self.polled > last_polled
+                    and (self.appended > last_appended or self.writing_stopped.is_set())
+                ),
+                JOIN,
+            ):
+                self.errors.append("the poller or the writer did not move")
+            self.seen = (self.polled, self.appended)
+
+    def stop_writing(self) -> None:
+        with self.moved:
+            self.writing_stopped.set()
+            self.moved.notify_all()
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception as exc:  # reported by the test
+            self.errors.append(f"{threading.current_thread().name}: {exc!r}")
+        finally:
+            if work == self._write:
+                self.stop_writing()
+
+    def _project(self) -> None:
+        projector = self.api.projector
+        while not self.stopped.is_set():
+            try:
+                applied = projector.step()
+            except Exception as exc:  # the service's loop logs and retries
+                self.errors.append(f"live projector: {exc!r}")
+                applied = 0
+            if applied == 0:
+                reached = min(projector.store.position(p.name) for p in projector.projections)
+                with self.moved:
+                    self.projected = reached
+                    self.moved.notify_all()
+                self.stopped.wait(0.002)
+
+    def _write(self) -> None:
+        store = LedgerStore(env=self.ledger_env)
+        try:
+            ledger = new_ledger(store)
+            self.started.wait(JOIN)
+            for n in range(self.ROUNDS):
+                if self.writing_stopped.is_set():
+                    return
+                asyncio.run(self._round(ledger, n))
+                head = store.recorder.max_notification_id() or 0
+                with self.moved:
+                    self.appended += 1
+                    self.moved.notify_all()
+                    self.moved.wait_for(functools.partial(self._projected, head), JOIN)
+        finally:
+            store.close()
+
+    def _projected(self, head: int) -> bool:
+        return self.projected >= head or self.writing_stopped.is_set()
+
+    @staticmethod
+    async def _round(ledger: Ledger, n: int) -> None:
+        """A new order of two items, then a run that moves one of them; every third order
+        closes the one before."""
+        await ledger.handle_command(placed(f"B-{n}", ["S1", "S2"]))
+        eta = ("Q4 2027", "Q1 2028")[n % 2]
+        rows: dict[str, Seen] = {"S1": eta, "S2": "03/2027"}
+        rows["S3"] = ("Q1 2027", Availability.SOLD_OUT)
+        await feed(ledger, RunScript(rows, at=NOW + (3 + n) * HOUR))
+        if n % 3 == 2:
+            await ledger.handle_command(closed(f"B-{n - 1}"))
+
+    def _poll(self) -> None:
+        n = 0
+        while not self.stopped.is_set():
+            order = self.ORDERS[n % len(self.ORDERS)]
+            status = self.client.get(f"/v1/orders/{order}", headers=self.headers).status_code
+            with self.moved:
+                self.answers[status] = self.answers.get(status, 0) + 1
+                self.polled += 1
+                self.moved.notify_all()
+            n += 1
 
 
 class ArrivingLate:

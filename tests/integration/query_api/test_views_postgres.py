@@ -1,14 +1,23 @@
 """The query API over PostgreSQL: the real ledger's store and the views in a per-run database."""
 
+import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from typing import Any
 
 import psycopg
 import pytest
 from etawatch_testing.infra import PostgresDatabase, postgres_database
+from etawatch_testing.ledger import eventually
 from etawatch_testing.query_api import fill_store, make_api
 from etawatch_testing.query_api_cases import QueryApiCases
+
+from etawatch.query_api.application.projector import Projector
+from etawatch.query_api.domain.projections.orders import ITEM_STATE, REMOVE_LINES
+from etawatch.query_api.domain.projections.registry import all_projections
+from etawatch.query_api.domain.rows import Changes, Statement
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +31,17 @@ class TestOnPostgres(QueryApiCases):
         with ExitStack() as stack:
             cls.databases = {
                 name: stack.enter_context(postgres_database("etawatch_test_qa"))
-                for name in ("ledger", "live", "crash", "beside", "failed", "wrong")
+                for name in (
+                    "ledger",
+                    "live",
+                    "crash",
+                    "beside",
+                    "failed",
+                    "wrong",
+                    "racing_ledger",
+                    "racing",
+                    "racing_fresh",
+                )
             }
             yield
 
@@ -33,6 +52,10 @@ class TestOnPostgres(QueryApiCases):
     @classmethod
     def views_url(cls, name: str) -> str:
         return cls.databases[name].url
+
+    @classmethod
+    def store_env(cls, name: str) -> dict[str, str]:
+        return cls.databases[name].env
 
 
 def test_the_projector_reads_the_ledger_with_a_role_that_may_only_select(
@@ -60,3 +83,83 @@ def test_the_projector_reads_the_ledger_with_a_role_that_may_only_select(
         with psycopg.connect(pg_database.url, autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {role}")
             admin.execute(f"DROP ROLE {role}")
+
+
+GATE = 4242
+WAIT_AT_GATE = Statement("SELECT pg_advisory_xact_lock(?)", ())
+"""A statement a test puts among a commit's changes to hold the commit there."""
+
+
+def test_a_swap_and_a_live_commit_in_the_middle_do_not_deadlock() -> None:
+    """A live commit of an item's change writes the item's state, then its lines; the swap
+    locks the orders, then the lines, then the item states. The commit is held after its first
+    write until the swap waits; then both must finish."""
+    orders = all_projections()["orders"]
+    with (
+        postgres_database("etawatch_test_qa") as ledger,
+        postgres_database("etawatch_test_qa") as views,
+    ):
+        fill_store(ledger.env)
+        api = make_api(ledger.env, views.url)
+        try:
+            head = api.source.head()
+            Projector(api.source, api.views, [orders]).catch_up(stop=head - 1)
+            outcome: dict[str, object] = {}
+
+            def live_commit() -> None:
+                state = {"supplier": "acme", "sku": "S9", "doc": {}}
+                changes: Changes = [
+                    (WAIT_AT_GATE, [(GATE,)]),
+                    (REMOVE_LINES, [("none", "acme", "S9")]),
+                ]
+                try:
+                    api.views.commit("orders", {ITEM_STATE: [state]}, changes, head, 0)
+                    outcome["commit"] = "committed"
+                except Exception as exc:  # reported below
+                    outcome["commit"] = repr(exc)
+
+            def swap() -> None:
+                try:
+                    with api.views.stage({orders.name: orders.tables}) as staged:
+                        projector = Projector(api.source, staged, [orders])
+                        projector.catch_up(stop=head - 1)
+
+                        def behind(live: int) -> None:
+                            projector.catch_up(stop=live)
+
+                        outcome["swap"] = staged.swap(behind)
+                except Exception as exc:  # reported below
+                    outcome["swap"] = repr(exc)
+
+            with psycopg.connect(views.url, autocommit=True) as gate:
+                gate.execute("SELECT pg_advisory_lock(%s)", (GATE,))
+                committing = threading.Thread(target=live_commit)
+                committing.start()
+                waiting_for(gate, "locktype = 'advisory'", "the commit at the gate")
+                swapping = threading.Thread(target=swap)
+                swapping.start()
+                waiting_for(gate, "locktype <> 'advisory'", "the swap behind the commit")
+                gate.execute("SELECT pg_advisory_unlock(%s)", (GATE,))
+                for thread in (committing, swapping):
+                    thread.join(120)
+            assert outcome == {"commit": "committed", "swap": head}
+            with postgres_database("etawatch_test_qa") as other:
+                fresh = make_api(ledger.env, other.url)
+                try:
+                    fresh.project_once_sync()
+                    assert api.views.checksum(orders.tables) == fresh.views.checksum(orders.tables)
+                finally:
+                    fresh.close()
+        finally:
+            api.close()
+
+
+def waiting_for(conn: psycopg.Connection[Any], which: str, what: str) -> None:
+    """Wait until a session of the database waits for a lock of this kind."""
+    sql = f"SELECT count(*) FROM pg_locks WHERE NOT granted AND {which}"
+
+    def waits() -> bool:
+        found = conn.execute(sql).fetchone()
+        return found is not None and int(found[0]) > 0
+
+    asyncio.run(eventually(waits, what))

@@ -35,6 +35,13 @@ class TestOnSqlite(QueryApiCases):
     def views_url(cls, name: str) -> str:
         return f"sqlite:///{cls.folder / name}.sqlite"
 
+    @classmethod
+    def store_env(cls, name: str) -> dict[str, str]:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(cls.folder / f"{name}.sqlite"),
+        }
+
 
 def test_runs_the_ledger_recorded_before_it_kept_the_scraper_report_answer_none(
     tmp_path: Path,

@@ -10,6 +10,7 @@ from etawatch.query_api.application.ports import PositionTaken
 from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.application.rebuild import rebuild
 from etawatch.query_api.domain import facts as f
+from etawatch.query_api.domain.projections import Projection
 from etawatch.query_api.domain.projections.catalog import CHANGES
 from etawatch.query_api.domain.projections.orders import (
     ADD_LINE_HISTORY,
@@ -201,3 +202,36 @@ def test_a_commit_from_before_a_rebuild_is_refused() -> None:
     with pytest.raises(PositionTaken):
         store.commit("items", {}, [], 7, generation=0)
     store.commit("items", {}, [], 7, generation=1)
+
+
+class RebuiltWhileRead(MemoryViewStore):
+    """A store that a rebuild replaces, and a new event reaches, while a projector reads
+    where its views are: between its reads of one projection's position and generation."""
+
+    def __init__(self, source: ListSource, projections: list[Projection]) -> None:
+        super().__init__()
+        self.source, self.projections, self.armed = source, projections, False
+
+    def generation(self, projection: str) -> int:
+        if self.armed:
+            self.armed = False
+            rebuild(self.source, self, self.projections)
+            self.source.facts.append(
+                f.ItemChanged(seq=100, at=T0, supplier="acme", sku="S1", availability="sold_out")
+            )
+        return super().generation(projection)
+
+
+def test_a_rebuild_between_reading_a_position_and_a_generation_applies_nothing_twice() -> None:
+    source = ListSource(story(3))
+    projections = list(all_projections().values())
+    store = RebuiltWhileRead(source, projections)
+    live = Projector(source, store, projections)
+    live.catch_up(stop=6)
+    store.armed = True
+    live.catch_up()
+    reference = MemoryViewStore()
+    Projector(source, reference, projections).catch_up()
+    for projection in projections:
+        assert store.position(projection.name) == 100
+        assert store.checksum(projection.tables) == reference.checksum(projection.tables)

@@ -180,9 +180,12 @@ class SqlViewStore:
     ) -> None:
         try:
             with self.transaction(commit=True) as cursor:
-                self._write(cursor, rows, changes)
+                # The position first: on PostgreSQL its row is what a rebuild's swap waits for
+                # before it locks the tables, so this commit never holds a table the swap has
+                # locked while the swap waits for another (the two orders differ).
                 tracking = Tracking(self.tracking_name(projection), position)
                 cast(Any, self.recorder)._insert_tracking(cursor, tracking)
+                self._write(cursor, rows, changes)
                 # Read last, once this transaction holds the write locks a rebuild's swap takes.
                 if self._generation(cursor, projection) != generation:
                     raise PositionTaken(f"{projection} was rebuilt since its rows were read")
@@ -295,6 +298,7 @@ class SqlStaged:
             for pragma in SQLITE_STAGING:  # outside a transaction, where they take effect
                 cursor.execute(pragma)
         with self._transaction() as cursor:
+            cursor.execute(GENERATIONS_DDL)  # views made before generations were kept
             for table in self.tables:
                 cursor.execute(f"DROP TABLE IF EXISTS {self._temp}.{table.name}")
                 for statement in ddl(table, indexes=False, temporary=True):
@@ -383,20 +387,29 @@ class SqlStaged:
     def _lock(self, cursor: Any, names: Sequence[str]) -> None:
         """Hold off the live projectors of these views until the swap commits.
 
-        The generations move first. On SQLite that write takes the database's one write lock. On
-        PostgreSQL the live tables are locked first (a live projector's transaction that holds
-        one of them finishes before), then the tracking rows."""
+        The generations move first. On SQLite that write takes the database's one write lock,
+        waiting for it as long as the busy timeout: it must be the transaction's first statement
+        on the stored tables, since one that only read them first (such as ``CREATE TABLE IF NOT
+        EXISTS`` of a table that exists) would be refused the lock at once while a live projector
+        holds it. On PostgreSQL the tracking rows are taken first, as a live projector's commit
+        takes its own before it writes (made where missing, at 0, so that there is a row to
+        wait for), then the live tables are locked."""
         ph = self.store.ph
         if not self.sqlite:
-            schema = self._current_schema(cursor)
-            live = ", ".join(f"{schema}.{table.name}" for table in self.tables)
-            cursor.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
+            tracking_names = [self.store.tracking_name(name) for name in names]
+            cursor.executemany(
+                f"INSERT INTO {self.store.tracking_table} (application_name, notification_id) "
+                f"VALUES ({ph}, 0) ON CONFLICT DO NOTHING",
+                [(name,) for name in tracking_names],
+            )
             cursor.execute(
                 f"SELECT notification_id FROM {self.store.tracking_table} "
                 f"WHERE application_name = ANY({ph}) FOR UPDATE",
-                ([self.store.tracking_name(name) for name in names],),
+                (tracking_names,),
             )
-        cursor.execute(GENERATIONS_DDL)  # views made before generations were kept
+            schema = self._current_schema(cursor)
+            live = ", ".join(f"{schema}.{table.name}" for table in self.tables)
+            cursor.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
         cursor.executemany(
             f"INSERT INTO {GENERATIONS} (projection, generation) VALUES ({ph}, 1) "
             f"ON CONFLICT (projection) DO UPDATE SET generation = {GENERATIONS}.generation + 1",

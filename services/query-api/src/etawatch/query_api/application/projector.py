@@ -71,8 +71,12 @@ class Projector:
 
     def step(self, stop: int | None = None) -> int:
         """Apply one batch to every projection that is behind; return how many events it read."""
-        positions = {p.name: self.store.position(p.name) for p in self.projections}
+        # The generation first: a rebuild that swaps in between then leaves a newer position
+        # with the older generation, which the commit refuses. Read the other way round, the
+        # older position would pass with the newer generation, and the events between the two
+        # positions be applied again on the rebuilt rows.
         generations = {p.name: self.store.generation(p.name) for p in self.projections}
+        positions = {p.name: self.store.position(p.name) for p in self.projections}
         start = min(positions.values(), default=0)
         limit = self.batch_size if stop is None else min(self.batch_size, stop - start)
         if limit <= 0:
