@@ -303,6 +303,11 @@ class SqlStaged:
                 cursor.execute(f"DROP TABLE IF EXISTS {self._temp}.{table.name}")
                 for statement in ddl(table, indexes=False, temporary=True):
                     cursor.execute(statement)
+            if not self.sqlite:
+                # A statement this pooled connection prepared earlier names the live table (by
+                # its id): forget them all, so the projections' statements find the copies.
+                # psycopg clears its own cache of them when it sees this.
+                cursor.execute("DEALLOCATE ALL")
 
     def drop(self) -> None:
         with self._transaction() as cursor:
