@@ -90,9 +90,12 @@ def completed(
     *,
     items: int = 0,
     pages: int = 1,
+    quality: tuple[int, int, int] = (0, 0, 0),
     complete: bool = True,
     supplier: str = SUPPLIER,
 ) -> Envelope[Message]:
+    """``quality``: the unknown availabilities, unreadable ETAs and duplicate SKUs reported."""
+    unknown_availability, unreadable_eta, duplicate_skus = quality
     message = ScrapeRunCompleted(
         run_id=run_id,
         supplier=supplier,
@@ -102,6 +105,9 @@ def completed(
         pages=pages,
         complete=complete,
         incomplete_reason=None if complete else "table much shorter than last time",
+        unknown_availability=unknown_availability,
+        unreadable_eta=unreadable_eta,
+        duplicate_skus=duplicate_skus,
     )
     return wrap(message, id=run_event_id(run_id, "completed"), source=SOURCE)
 
@@ -180,6 +186,7 @@ class RunScript:
     items_seen: int | None = None  # what the scraper reports; by default, the rows' count
     pages: int = 1
     artifacts: tuple[str, ...] = ()  # what a failed run saved
+    quality: tuple[int, int, int] = (0, 0, 0)  # unknown availabilities, unreadable ETAs, dup. SKUs
 
     def for_partition(self, partition: int, partitions: int) -> list[Envelope[Message]]:
         envelopes = [started(self.run_id, self.at, self.supplier)]
@@ -207,6 +214,7 @@ class RunScript:
                     self.at,
                     items=len(self.rows) if self.items_seen is None else self.items_seen,
                     pages=self.pages,
+                    quality=self.quality,
                     complete=self.outcome == "complete",
                     supplier=self.supplier,
                 )
@@ -260,17 +268,20 @@ def store_as_old_version(
     events: Sequence[tuple[type[Any], Mapping[str, Any]]],
     *,
     from_version: int,
+    class_version: int = 1,
 ) -> None:
-    """Store events as an older version of their class wrote them: ``state`` only, no
-    ``class_version``; ``originator_version`` counts up from ``from_version``."""
+    """Store events as an older version of their class wrote them: ``state`` only, with
+    ``class_version`` as the library writes it (not at all for version 1);
+    ``originator_version`` counts up from ``from_version``."""
     encode = store.mapper.transcoder.encode
+    written = {} if class_version == 1 else {"class_version": class_version}
     store.recorder.insert_events(
         [
             StoredEvent(
                 originator_id=originator_id,
                 originator_version=version,
                 topic=get_topic(cls),
-                state=encode(dict(state)),
+                state=encode({**state, **written}),
             )
             for version, (cls, state) in enumerate(events, start=from_version)
         ]

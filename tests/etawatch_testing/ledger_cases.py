@@ -231,10 +231,13 @@ class LedgerApplicationCases:
     async def test_a_run_outcome_keeps_what_the_scraper_reported(
         self, ledger: Ledger, store: LedgerStore
     ) -> None:
-        done = await feed(ledger, RunScript({"S1": "Q2 2027", "S2": "Q2 2027"}, pages=2))
-        short = await feed(
-            ledger, RunScript({"S1": "Q2 2027"}, at=later(1), outcome="incomplete", pages=3)
+        done = await feed(
+            ledger, RunScript({"S1": "Q2 2027", "S2": "Q2 2027"}, pages=2, quality=(1, 2, 3))
         )
+        short = RunScript(
+            {"S1": "Q2 2027"}, at=later(1), outcome="incomplete", pages=3, quality=(0, 4, 1)
+        )
+        await feed(ledger, short)
         broken = RunScript({}, at=later(2), outcome="failed", artifacts=("acme/run/page.png",))
         await feed(ledger, broken)
         outcomes = {
@@ -252,6 +255,15 @@ class LedgerApplicationCases:
             short.run_id: ("truncated", later(1), 1, 3, []),
             broken.run_id: ("login_failed", later(2), None, None, ["acme/run/page.png"]),
         }  # a run that failed reports no counts
+        quality = {
+            run_id: (e.unknown_availability, e.unreadable_eta, e.duplicate_skus)
+            for run_id, e in outcomes.items()
+        }
+        assert quality == {
+            done.run_id: (1, 2, 3),
+            short.run_id: (0, 4, 1),  # a truncated run keeps its counts
+            broken.run_id: (None, None, None),
+        }
 
     async def test_fewer_items_seen_than_rows_received_is_kept_as_reported(
         self, ledger: Ledger, store: LedgerStore

@@ -67,7 +67,7 @@ async def test_an_eta_changed_stored_as_version_1_reads_as_version_2() -> None:
 async def test_run_outcomes_stored_as_version_1_read_with_no_scraper_report() -> None:
     ledger_store = store()
     ledger = new_ledger(ledger_store)
-    await feed(ledger, RunScript({"S1": "Q2 2027"}))  # Registered, RunSucceeded (version 2)
+    await feed(ledger, RunScript({"S1": "Q2 2027"}))  # Registered, RunSucceeded (version 3)
     health_id = supplier_health_id("acme")
     old_failed, old_succeeded = uuid.uuid4(), uuid.uuid4()
     # What version 1 of SupplierHealth.RunFailed and .RunSucceeded wrote: the outcome only.
@@ -95,10 +95,54 @@ async def test_run_outcomes_stored_as_version_1_read_with_no_scraper_report() ->
     assert isinstance(succeeded, SupplierHealth.RunSucceeded)
     assert succeeded.run_id == old_succeeded
     assert (succeeded.started_at, succeeded.items_seen, succeeded.pages) == (None,) * 3
+    for event in (failed, succeeded):  # upcast through version 2 to version 3
+        assert quality_counts(event) == (None, None, None)
     health: SupplierHealth = ledger_store.repository.get(health_id)
     assert health.version == 4
     assert health.knows(old_failed)
     assert health.consecutive_failures == 0  # the old success came after the old failure
+
+
+async def test_run_outcomes_stored_as_version_2_read_with_no_quality_counts() -> None:
+    ledger_store = store()
+    ledger = new_ledger(ledger_store)
+    await feed(ledger, RunScript({"S1": "Q2 2027"}))  # Registered, RunSucceeded (version 3)
+    health_id = supplier_health_id("acme")
+    old_truncated, old_succeeded = uuid.uuid4(), uuid.uuid4()
+    report = {"timestamp": NOW, "started_at": NOW, "items_seen": 7, "pages": 2}
+    # What version 2 wrote: the outcome and the scraper's report, without its data-quality counts.
+    v2_events = [
+        (
+            SupplierHealth.RunFailed,
+            {
+                **report,
+                "run_id": old_truncated,
+                "reason": "truncated",
+                "message": "table much shorter than last time",
+                "failed_at": NOW,
+                "artifacts": [],
+            },
+        ),
+        (SupplierHealth.RunSucceeded, {**report, "run_id": old_succeeded, "finished_at": NOW}),
+    ]
+    store_as_old_version(ledger_store, health_id, v2_events, from_version=3, class_version=2)
+    (*_, truncated, succeeded) = list(ledger_store.events.get(health_id))
+    assert isinstance(truncated, SupplierHealth.RunFailed)
+    assert (truncated.run_id, truncated.reason) == (old_truncated, "truncated")
+    assert (truncated.started_at, truncated.items_seen, truncated.pages) == (NOW, 7, 2)
+    assert truncated.artifacts == []
+    assert isinstance(succeeded, SupplierHealth.RunSucceeded)
+    assert (succeeded.run_id, succeeded.items_seen, succeeded.pages) == (old_succeeded, 7, 2)
+    for event in (truncated, succeeded):
+        assert quality_counts(event) == (None, None, None)
+    health: SupplierHealth = ledger_store.repository.get(health_id)
+    assert health.version == 4
+    assert health.knows(old_truncated)
+    assert health.consecutive_failures == 0
+
+
+def quality_counts(event: Any) -> tuple[Any, ...]:
+    return (event.unknown_availability, event.unreadable_eta, event.duplicate_skus)
 
 
 def row(sku: str) -> Row:

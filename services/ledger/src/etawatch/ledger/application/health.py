@@ -10,18 +10,31 @@ from etawatch.ledger.application.work import Work
 
 @dataclass(frozen=True, slots=True)
 class Reported:
-    """What the scraper said of its run, stored with the run's outcome as it said it."""
+    """What the scraper said of its run, stored with the run's outcome as it said it.
+
+    A failed run reports no counts (None); a truncated run (``complete=False``) reports them all.
+    """
 
     started_at: dt.datetime
     items_seen: int | None = None
     pages: int | None = None
     artifacts: tuple[str, ...] = ()
+    unknown_availability: int | None = None
+    unreadable_eta: int | None = None
+    duplicate_skus: int | None = None
 
     @classmethod
     def of(cls, message: ScrapeRunCompleted | ScrapeRunFailed) -> "Reported":
         if isinstance(message, ScrapeRunFailed):
             return cls(message.started_at, artifacts=message.artifacts)
-        return cls(message.started_at, message.items_seen, message.pages)
+        return cls(
+            message.started_at,
+            message.items_seen,
+            message.pages,
+            unknown_availability=message.unknown_availability,
+            unreadable_eta=message.unreadable_eta,
+            duplicate_skus=message.duplicate_skus,
+        )
 
 
 def record_outcome(
@@ -39,14 +52,16 @@ def record_outcome(
     health = work.supplier_health(supplier)
     if health.knows(run_id):
         return  # the same outcome delivered again
-    started_at, items_seen, pages = reported.started_at, reported.items_seen, reported.pages
     if not failed:
         health.run_succeeded(
             run_id=run_id,
             finished_at=at,
-            started_at=started_at,
-            items_seen=items_seen,
-            pages=pages,
+            started_at=reported.started_at,
+            items_seen=reported.items_seen,
+            pages=reported.pages,
+            unknown_availability=reported.unknown_availability,
+            unreadable_eta=reported.unreadable_eta,
+            duplicate_skus=reported.duplicate_skus,
         )
         return
     health.run_failed(
@@ -54,10 +69,13 @@ def record_outcome(
         reason=reason.value,
         message=message,
         failed_at=at,
-        started_at=started_at,
-        items_seen=items_seen,
-        pages=pages,
+        started_at=reported.started_at,
+        items_seen=reported.items_seen,
+        pages=reported.pages,
         artifacts=list(reported.artifacts),
+        unknown_availability=reported.unknown_availability,
+        unreadable_eta=reported.unreadable_eta,
+        duplicate_skus=reported.duplicate_skus,
     )
     if health.consecutive_failures >= degrade_after and not health.degraded:
         health.degrade(

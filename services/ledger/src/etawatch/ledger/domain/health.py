@@ -33,30 +33,41 @@ class SupplierHealth(Aggregate):
         """A complete run, with what the scraper reported of it.
 
         Version 2 added ``started_at``, ``items_seen`` and ``pages``; version 1 events read them as
-        None.
+        None. Version 3 added the scraper's data-quality counts (``unknown_availability``,
+        ``unreadable_eta``, ``duplicate_skus``); version 1 and 2 events read them as None.
         """
 
-        class_version = 2
+        class_version = 3
 
         run_id: uuid.UUID
         finished_at: dt.datetime
         started_at: dt.datetime | None
         items_seen: int | None
         pages: int | None
+        unknown_availability: int | None
+        unreadable_eta: int | None
+        duplicate_skus: int | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.update(started_at=None, items_seen=None, pages=None)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state.update(unknown_availability=None, unreadable_eta=None, duplicate_skus=None)
 
     class RunFailed(Aggregate.Event):
         """A failed run, or a run that read less than it should (``reason="truncated"``).
 
         Version 2 added ``started_at``, ``items_seen`` and ``pages`` (None for a run that failed:
         the scraper reports no counts then) and ``artifacts`` (the screenshot and page HTML saved
-        when it failed); version 1 events read them all as None.
+        when it failed); version 1 events read them all as None. Version 3 added the scraper's
+        data-quality counts (``unknown_availability``, ``unreadable_eta``, ``duplicate_skus``:
+        None for a run that failed, kept for a truncated one); version 1 and 2 events read them as
+        None.
         """
 
-        class_version = 2
+        class_version = 3
 
         run_id: uuid.UUID
         reason: str
@@ -66,10 +77,17 @@ class SupplierHealth(Aggregate):
         items_seen: int | None
         pages: int | None
         artifacts: list[str] | None
+        unknown_availability: int | None
+        unreadable_eta: int | None
+        duplicate_skus: int | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.update(started_at=None, items_seen=None, pages=None, artifacts=None)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state.update(unknown_availability=None, unreadable_eta=None, duplicate_skus=None)
 
     @event(RunSucceeded)
     def run_succeeded(
@@ -79,6 +97,9 @@ class SupplierHealth(Aggregate):
         started_at: dt.datetime | None,
         items_seen: int | None,
         pages: int | None,
+        unknown_availability: int | None,
+        unreadable_eta: int | None,
+        duplicate_skus: int | None,
     ) -> None:
         self._remember(run_id)
         self.consecutive_failures = 0
@@ -96,6 +117,9 @@ class SupplierHealth(Aggregate):
         items_seen: int | None,
         pages: int | None,
         artifacts: list[str] | None,
+        unknown_availability: int | None,
+        unreadable_eta: int | None,
+        duplicate_skus: int | None,
     ) -> None:
         self._remember(run_id)
         self.consecutive_failures += 1
