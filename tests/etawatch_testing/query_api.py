@@ -78,8 +78,9 @@ def _now() -> dt.datetime:
 async def fill(ledger: Ledger) -> Marks:
     """Three orders, three items, two complete runs with changes, a failed run, a notification,
     a closed order. The second run's scraper reports fewer items (2, on 2 pages) than the ledger
-    receives rows (3), and the failed run saved a screenshot. What each view must then show is
-    spelled out in the tests."""
+    receives rows (3), and data-quality counts (1 unknown availability, 2 unreadable ETAs, 1
+    duplicate SKU); the failed run saved a screenshot. What each view must then show is spelled
+    out in the tests."""
     marks = Marks(before_orders=_now())
     await asyncio.sleep(0.002)
     await ledger.handle_command(placed("A-1", {"S1": 2}))
@@ -96,6 +97,7 @@ async def fill(ledger: Ledger) -> Marks:
             at=NOW + HOUR,
             items_seen=2,
             pages=2,
+            quality=(1, 2, 1),
         ),
     )
     bus = RecordingBus()

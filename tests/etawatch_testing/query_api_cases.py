@@ -201,6 +201,10 @@ class QueryApiCases:
             (2, 2, None),  # as the scraper said, fewer than the 3 rows the ledger compared
             (3, 1, None),
         ]
+        quality = [
+            (r["unknown_availability"], r["unreadable_eta"], r["duplicate_skus"]) for r in runs
+        ]
+        assert quality == [(None, None, None), (1, 2, 1), (0, 0, 0)]  # a failed run has none
         started = [dt.datetime.fromisoformat(r["started_at"]) for r in runs]
         assert started == [NOW + 2 * HOUR, NOW + HOUR, NOW]  # a failed run's start is known too
         (health,) = world.get("/v1/runs/health")

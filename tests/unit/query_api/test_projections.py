@@ -299,8 +299,34 @@ def test_runs_add_up_their_partitions_and_health_counts_failures() -> None:
         "complete",
     )
     assert (done["doc"]["items_seen"], done["doc"]["pages"]) == (None, None)  # not reported
+    assert [done["doc"][name] for name in QUALITY] == [None, None, None]
     health = story.rows.get(HEALTH, ("acme",))
     assert health is not None
     SupplierHealthOut.model_validate(health["doc"])
     assert (health["doc"]["runs"], health["doc"]["degraded"]) == (2, True)
     assert health["doc"]["consecutive_failures"] == 3
+
+
+QUALITY = ("unknown_availability", "unreadable_eta", "duplicate_skus")
+
+
+def test_a_truncated_run_shows_the_data_quality_counts_the_scraper_reported() -> None:
+    story = Story()
+    run = uuid.UUID(int=1)
+    story(
+        f.RunFailed,
+        run_id=run,
+        supplier="acme",
+        reason="truncated",
+        message="table much shorter than last time",
+        failed_at=T0,
+        items_seen=40,
+        unknown_availability=2,
+        unreadable_eta=0,
+        duplicate_skus=5,
+    )
+    row = story.rows.get(RUNS, (str(run),))
+    assert row is not None
+    shown = RunOut.model_validate(row["doc"])
+    assert (shown.outcome, shown.items_seen) == ("failed", 40)
+    assert (shown.unknown_availability, shown.unreadable_eta, shown.duplicate_skus) == (2, 0, 5)

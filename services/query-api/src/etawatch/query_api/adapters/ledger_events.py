@@ -245,7 +245,8 @@ class Translator:
 
     @staticmethod
     def _outcome(e: Event, n: Name, seq: int) -> dict[str, Any]:
-        """What both run outcomes carry, with the scraper's report (None in version 1 events)."""
+        """What both run outcomes carry, with the scraper's report (None in version 1 events; its
+        data-quality counts None in version 1 and 2 events)."""
         return {
             "seq": seq,
             "at": e.timestamp,
@@ -254,6 +255,9 @@ class Translator:
             "started_at": e.started_at,
             "items_seen": e.items_seen,
             "pages": e.pages,
+            "unknown_availability": e.unknown_availability,
+            "unreadable_eta": e.unreadable_eta,
+            "duplicate_skus": e.duplicate_skus,
         }
 
     def _run_succeeded(self, e: Event, n: Name, seq: int) -> f.Fact:

@@ -156,6 +156,9 @@ class RunSucceeded(Fact):
     started_at: dt.datetime | None = None
     items_seen: int | None = None
     pages: int | None = None
+    unknown_availability: int | None = None
+    unreadable_eta: int | None = None
+    duplicate_skus: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,9 @@ class RunFailed(Fact):
     items_seen: int | None = None
     pages: int | None = None
     artifacts: tuple[str, ...] | None = None
+    unknown_availability: int | None = None
+    unreadable_eta: int | None = None
+    duplicate_skus: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

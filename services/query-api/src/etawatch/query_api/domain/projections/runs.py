@@ -4,7 +4,9 @@ The ledger keeps, per run, whether it succeeded or failed (``SupplierHealth``) a
 observation partition, when the run was compared, with how many rows and how many known items it
 lacked (``RunLog``). Since version 2 of the ledger's run outcome events it also keeps what the
 scraper reported: when the run started, items seen, pages, and a failed run's saved artifacts;
-``None`` for runs recorded before.
+``None`` for runs recorded before. Since version 3 it keeps the scraper's data-quality counts
+(unknown availabilities, unreadable ETAs, duplicate SKUs), ``None`` for runs recorded before and
+for runs that failed (a truncated run has them).
 """
 
 from typing import Any
@@ -45,6 +47,9 @@ def _new_run(fact: RunFact) -> dict[str, Any]:
         "items_seen": None,
         "pages": None,
         "artifacts": None,
+        "unknown_availability": None,
+        "unreadable_eta": None,
+        "duplicate_skus": None,
         "observations": 0,
         "unseen": 0,
         "partitions_compared": 0,
@@ -114,7 +119,13 @@ class RunsProjection:
     @staticmethod
     def _record_report(doc: dict[str, Any], fact: RunSucceeded | RunFailed) -> None:
         """What the scraper reported of its run (None when the ledger did not store it)."""
-        doc.update(items_seen=fact.items_seen, pages=fact.pages)
+        doc.update(
+            items_seen=fact.items_seen,
+            pages=fact.pages,
+            unknown_availability=fact.unknown_availability,
+            unreadable_eta=fact.unreadable_eta,
+            duplicate_skus=fact.duplicate_skus,
+        )
         if fact.started_at is not None:
             started = iso(fact.started_at)
             doc["started_at"] = min(doc["started_at"] or started, started)

@@ -172,6 +172,22 @@ class RunOut(Out):
         description="Screenshot and page HTML the scraper saved when the run failed; None when "
         "not kept.",
     )
+    unknown_availability: int | None = Field(
+        default=None,
+        description="Rows whose availability word the scraper did not know (recorded as unknown, "
+        "the word kept); None when it reported none (a failed run) or the ledger recorded the run "
+        "before it kept the scraper's data-quality counts.",
+    )
+    unreadable_eta: int | None = Field(
+        default=None,
+        description="Rows whose ETA text the scraper could not read (its raw text kept; a TBA or "
+        "an empty cell is read fine); None when not reported or not kept.",
+    )
+    duplicate_skus: int | None = Field(
+        default=None,
+        description="Rows the scraper dropped because their SKU was read earlier in the run (the "
+        "first is kept); None when not reported or not kept.",
+    )
     observations: int = Field(description="Rows the ledger received and compared.")
     unseen: int
     partitions_compared: int
