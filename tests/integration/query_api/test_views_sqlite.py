@@ -43,18 +43,33 @@ class TestOnSqlite(QueryApiCases):
         }
 
 
-def test_runs_the_ledger_recorded_before_it_kept_the_scraper_report_answer_none(
+def test_runs_older_ledgers_recorded_answer_null_for_what_they_did_not_keep(
     tmp_path: Path,
 ) -> None:
     env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "l.db")}
     store = LedgerStore(env=env)
+    health_id = supplier_health_id("acme")
     try:
-        new = asyncio.run(feed(new_ledger(store), RunScript({"S1": "Q2 2027"}, pages=4)))
-        old = uuid.uuid4()
+        run = RunScript({"S1": "Q2 2027"}, pages=4, quality=(1, 0, 2))
+        new = asyncio.run(feed(new_ledger(store), run))
+        v1_run, v2_run = uuid.uuid4(), uuid.uuid4()
         # Version 1 of RunSucceeded, as the ledger stored it before it kept the scraper's report.
-        v1 = {"timestamp": NOW, "run_id": old, "finished_at": NOW + HOUR}
+        v1 = {"timestamp": NOW, "run_id": v1_run, "finished_at": NOW + HOUR}
+        store_as_old_version(store, health_id, [(SupplierHealth.RunSucceeded, v1)], from_version=3)
+        # Version 2 of RunFailed for a truncated run: the report without its data-quality counts.
+        v2 = {
+            "timestamp": NOW,
+            "run_id": v2_run,
+            "reason": "truncated",
+            "message": "table much shorter than last time",
+            "failed_at": NOW + 2 * HOUR,
+            "started_at": NOW + 2 * HOUR,
+            "items_seen": 5,
+            "pages": 2,
+            "artifacts": [],
+        }
         store_as_old_version(
-            store, supplier_health_id("acme"), [(SupplierHealth.RunSucceeded, v1)], from_version=3
+            store, health_id, [(SupplierHealth.RunFailed, v2)], from_version=4, class_version=2
         )
     finally:
         store.close()
@@ -66,5 +81,11 @@ def test_runs_the_ledger_recorded_before_it_kept_the_scraper_report_answer_none(
             runs = client.get("/v1/runs", headers=read).json()["items"]
     finally:
         api.close()
-    shown = {r["run_id"]: (r["outcome"], r["items_seen"], r["pages"]) for r in runs}
-    assert shown == {str(old): ("complete", None, None), str(new.run_id): ("complete", 1, 4)}
+    fields = ("outcome", "items_seen", "pages")
+    quality = ("unknown_availability", "unreadable_eta", "duplicate_skus")
+    shown = {r["run_id"]: tuple(r[name] for name in (*fields, *quality)) for r in runs}
+    assert shown == {
+        str(v1_run): ("complete", None, None, None, None, None),
+        str(v2_run): ("failed", 5, 2, None, None, None),
+        str(new.run_id): ("complete", 1, 4, 1, 0, 2),
+    }
