@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
@@ -10,11 +11,20 @@ from etawatch.query_api.entrypoints.api.pages import json_response, page
 from etawatch.query_api.entrypoints.api.schemas import (
     PROTECTED,
     ChangePage,
+    RunOut,
     RunPage,
     SupplierHealthOut,
 )
 
 router = APIRouter(prefix="/v1", tags=["feeds"], responses=PROTECTED)
+
+ADDED_TO_RUNS = {
+    name: None
+    for name, field in RunOut.model_fields.items()
+    if not field.is_required() and field.default is None
+}
+"""Fields a run gained after its view was first built: a row stored before answers them as null
+(``rebuild --projection runs`` writes them)."""
 
 SupplierFilter = Annotated[str | None, Query(min_length=1, max_length=64)]
 Limit = Annotated[int | None, Query(ge=1, le=500)]
@@ -52,7 +62,14 @@ async def get_runs(
     size = limit or api.settings.default_page_size
     rows = await api.queries.runs(_position(cursor), size, supplier)
     more = str(rows[-1][0]) if len(rows) == size else None
-    return page([r[1] for r in rows], next_cursor=more)
+    return page([_complete_run(r[1]) for r in rows], next_cursor=more)
+
+
+def _complete_run(doc: str) -> str:
+    stored = orjson.loads(doc)
+    if ADDED_TO_RUNS.keys() <= stored.keys():
+        return doc
+    return orjson.dumps({**ADDED_TO_RUNS, **stored}).decode()
 
 
 @router.get("/runs/health", response_model=list[SupplierHealthOut])
