@@ -1,7 +1,7 @@
 """Query API benchmark: HTTP under load, and rebuild speed against two ceilings, in one run.
 
-1. A ledger store (SQLite) with N orders, written with the ledger's own aggregates; the views
-   are built from it.
+1. A ledger store (SQLite files; two PostgreSQL databases with ``--store postgres``) with N
+   orders, written with the ledger's own aggregates; the views are built from it.
 2. ``GET /v1/orders/{id}`` (random ids, with an API key) against a bare endpoint returning a
    constant, both served by the same uvicorn process and app, loaded from a second process on
    loopback with 32 connections (``wrk`` when installed, else an httpx/asyncio generator).
@@ -10,10 +10,12 @@
    of the events table.
 
     uv run python bench/query_api_load.py [--orders 100000] [--seconds 10] [--no-http]
+    uv run python bench/query_api_load.py --no-http --store postgres
 """
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +42,52 @@ ETAS = [
 ]  # fmt: skip
 
 
-def ledger_env(folder: Path) -> dict[str, str]:
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(folder / "ledger.db"),
-    }
+@dataclass(frozen=True)
+class Stores:
+    """Where the ledger's events and the views are: SQLite files, or two PostgreSQL databases."""
+
+    ledger_env: dict[str, str]
+    views_url: str
+    plain_sql: str
+    """A plain sequential read of the events table."""
+    connect: Any
+    """A DB-API connection to the ledger's store, for that read."""
 
 
-def fill_ledger(folder: Path, orders: int, items: int, changed: int) -> int:
+def sqlite_stores(folder: Path) -> Stores:
+    path = folder / "ledger.db"
+    return Stores(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)},
+        f"sqlite:///{folder / 'views.db'}",
+        "SELECT * FROM stored_events ORDER BY rowid",
+        lambda: sqlite3.connect(path),
+    )
+
+
+def postgres_stores(stack: contextlib.ExitStack) -> Stores:
+    import psycopg  # noqa: PLC0415
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from etawatch_testing.infra import postgres_database  # noqa: PLC0415
+
+    ledger = stack.enter_context(postgres_database("etawatch_bench_qa_ledger"))
+    views = stack.enter_context(postgres_database("etawatch_bench_qa_views"))
+    return Stores(
+        ledger.env,
+        views.url,
+        "SELECT * FROM ledger_events ORDER BY notification_id",
+        lambda: psycopg.connect(ledger.url),
+    )
+
+
+def fill_ledger(stores: Stores, orders: int, items: int, changed: int) -> int:
     """Items first seen, orders placed (1-3 lines), then ``changed`` items move their ETA."""
     from etawatch.ledger.application.store import LedgerStore  # noqa: PLC0415
     from etawatch.ledger.domain.item import SupplierItem  # noqa: PLC0415
     from etawatch.ledger.domain.order import Order  # noqa: PLC0415
 
     rng = random.Random(7)
-    store = LedgerStore(env=ledger_env(folder))
+    store = LedgerStore(env=stores.ledger_env)
     now = dt.datetime.now(dt.UTC)
     run = uuid.uuid4()
     stock = []
@@ -96,33 +130,34 @@ def fill_ledger(folder: Path, orders: int, items: int, changed: int) -> int:
     return head
 
 
-def settings_for(folder: Path) -> Any:
+def settings_for(stores: Stores) -> Any:
     from pydantic import SecretStr  # noqa: PLC0415
 
     from etawatch.query_api.config import QueryApiSettings  # noqa: PLC0415
 
     return QueryApiSettings(
-        views_url=SecretStr(f"sqlite:///{folder / 'views.db'}"),
+        views_url=SecretStr(stores.views_url),
         project_in_background=False,
         log_level="WARNING",
     )
 
 
-def build_api(folder: Path) -> Any:
+def build_api(stores: Stores) -> Any:
     from etawatch.query_api.bootstrap import build  # noqa: PLC0415
     from etawatch.runtime.bus import InMemoryBus  # noqa: PLC0415
 
-    return build(settings_for(folder), bus=InMemoryBus(), ledger_env=ledger_env(folder))
+    return build(settings_for(stores), bus=InMemoryBus(), ledger_env=stores.ledger_env)
 
 
 # --- rebuild against its ceilings --------------------------------------------------------------
 
 
-def plain_read(folder: Path) -> tuple[int, float]:
-    conn = sqlite3.connect(folder / "ledger.db")
+def plain_read(stores: Stores) -> tuple[int, float]:
+    conn = stores.connect()
     started = time.perf_counter()
     rows = 0
-    cursor = conn.execute("SELECT * FROM stored_events ORDER BY rowid")
+    cursor = conn.cursor()
+    cursor.execute(stores.plain_sql)
     while chunk := cursor.fetchmany(1000):
         rows += len(chunk)
     seconds = time.perf_counter() - started
@@ -197,7 +232,7 @@ def serve(folder: Path, port: int) -> None:
 
     from etawatch.query_api.entrypoints.api.app import create_app  # noqa: PLC0415
 
-    app = create_app(build_api(folder), run_projector=False)
+    app = create_app(build_api(sqlite_stores(folder)), run_projector=False)
 
     @app.get("/bare")
     async def bare() -> dict[str, str]:
@@ -317,19 +352,30 @@ def main() -> None:
     parser.add_argument(
         "--no-http", action="store_true", help="Measure the rebuild only (quicker iterations)."
     )
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="Where the ledger and the views are (postgres: the rebuild only, two databases "
+        "made for the run and dropped after).",
+    )
     parser.add_argument("--serve", nargs=2, metavar=("FOLDER", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(Path(args.serve[0]), int(args.serve[1]))
         return
+    if args.store == "postgres" and not args.no_http:
+        parser.error("--store postgres measures the rebuild only: add --no-http")
     os.environ.setdefault("ETAWATCH_LOG_LEVEL", "WARNING")
     folder = Path(tempfile.mkdtemp(prefix="etawatch-bench-"))
+    stack = contextlib.ExitStack()
     try:
         started = time.perf_counter()
-        head = fill_ledger(folder, args.orders, args.items, args.changed)
+        stores = postgres_stores(stack) if args.store == "postgres" else sqlite_stores(folder)
+        head = fill_ledger(stores, args.orders, args.items, args.changed)
         print(f"ledger: {head:,} events ({args.orders:,} orders, {args.items:,} items, "
               f"{args.changed:,} ETA changes), {time.perf_counter() - started:.0f} s")  # fmt: skip
-        api = build_api(folder)
+        api = build_api(stores)
         started = time.perf_counter()
         api.project_once_sync()
         print(f"views built live in {time.perf_counter() - started:.1f} s")
@@ -340,13 +386,13 @@ def main() -> None:
         for when in ("before", "after"):
             if when == "after":
                 events, rebuild_s, equal, split = rebuild_all(api)
-            rows, plain_s = plain_read(folder)
+            rows, plain_s = plain_read(stores)
             decoded, lib_s = library_read_decode(api)
             ceilings["plain"].append(rows / plain_s)
             ceilings["library"].append(decoded / lib_s)
         plain_rate, lib_rate = max(ceilings["plain"]), max(ceilings["library"])
         rebuild_rate = events / rebuild_s
-        print("\nrebuild (all three views, SQLite)")
+        print(f"\nrebuild (all three views, {args.store})")
         print(f"  plain sequential read of the events table: {plain_rate:>10,.0f} rows/s")
         print(f"  library select_notifications + to_domain_event: {lib_rate:>10,.0f} events/s")
         print(f"  rebuild (read, decode, apply, write views): {rebuild_rate:>10,.0f} events/s")
@@ -408,6 +454,7 @@ def main() -> None:
                           "plain_rows_per_s": round(plain_rate),
                           "bare": bare, "orders": orders}))  # fmt: skip
     finally:
+        stack.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 

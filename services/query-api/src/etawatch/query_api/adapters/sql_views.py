@@ -41,6 +41,9 @@ up to 1 GiB of it, taken only as the copies grow, keeps them in memory for a one
 larger rebuild spills to the temporary file rather than fail."""
 
 
+POSTGRES_STAGING = "SET temp_buffers = '1GB'"
+
+
 def dumps(doc: Any) -> str:
     return orjson.dumps(doc).decode()
 
@@ -297,6 +300,10 @@ class SqlStaged:
             cursor = self.connection.cursor()
             for pragma in SQLITE_STAGING:  # outside a transaction, where they take effect
                 cursor.execute(pragma)
+        else:
+            # Temporary tables live in the session's own buffers (8 MB by default), settable
+            # until the session first uses one; taken only as the copies grow.
+            self.connection.execute(POSTGRES_STAGING)
         with self._transaction() as cursor:
             cursor.execute(GENERATIONS_DDL)  # views made before generations were kept
             for table in self.tables:
