@@ -54,17 +54,17 @@ def render(image: Image) -> str:
     )
 
 
-def path_of(image: Image) -> Path:
-    return ROOT / "services" / image.name / "Dockerfile"
+def path_of(image: Image, root: Path = ROOT) -> Path:
+    return root / "services" / image.name / "Dockerfile"
 
 
-def stale() -> list[Path]:
-    """The Dockerfiles that differ from what the template writes."""
+def stale(root: Path = ROOT) -> list[Path]:
+    """The Dockerfiles under ``root`` that differ from what the template writes."""
     return [
-        path_of(image)
+        path_of(image, root)
         for image in IMAGES
-        if not path_of(image).is_file()
-        or path_of(image).read_text(encoding="utf-8") != render(image)
+        if not path_of(image, root).is_file()
+        or path_of(image, root).read_text(encoding="utf-8") != render(image)
     ]
 
 

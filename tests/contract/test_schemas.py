@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pytest
-from pydantic import Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from etawatch.contracts.base import Message
 from etawatch.contracts.messages import ALL_MESSAGES
@@ -185,6 +185,29 @@ def test_checker_reads_the_values_of_a_mapping() -> None:
     assert backward_problems(counts(dict[str, object]), counts(dict[str, int])) != []
     assert backward_problems(counts(dict[str, int]), counts(dict[str, float])) == []
     assert backward_problems(counts(dict[str, int]), counts(dict[str, object])) == []
+
+
+class Tally(BaseModel):
+    """A closed object: ``{"a": 1}`` and nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+    a: int = 0
+
+
+def test_checker_rejects_a_mapping_made_a_closed_object() -> None:
+    """``{"b": 2}`` was a valid ``dict[str, int]``; a model that forbids other keys refuses it."""
+    problems = backward_problems(counts(dict[str, int]), counts(Tally))
+    assert any("counts: keys other than its fields no longer accepted" in p for p in problems), (
+        problems
+    )
+    assert backward_problems(counts(Tally), counts(dict[str, int])) == []
+
+
+def test_checker_compares_decimal_steps_exactly() -> None:
+    """Every multiple of 0.3 is a multiple of 0.1, though ``0.3 % 0.1`` is not 0 in floats."""
+    finer = {"type": "number", "multipleOf": 0.1}
+    assert backward_problems({"type": "number", "multipleOf": 0.3}, finer) == []
+    assert backward_problems({"type": "number", "multipleOf": 0.25}, finer) != []
 
 
 def test_checker_accepts_compatible_changes() -> None:

@@ -219,16 +219,15 @@ def test_every_dockerfile_is_the_one_the_template_writes() -> None:
     assert renderer.stale() == [], "run: uv run python deploy/docker/render.py --write"
 
 
-def test_a_changed_dockerfile_is_found_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_or_missing_dockerfile_is_found_stale(tmp_path: Path) -> None:
     renderer = _renderer()
-    ledger = next(image for image in renderer.IMAGES if image.name == "ledger")
-    edited: str = renderer.render(ledger).replace("USER 10001:10001", "USER root")
-    original = Path.read_text
-
-    def read_text(path: Path, *args: Any, **kwargs: Any) -> str:
-        if path == renderer.path_of(ledger):
-            return edited
-        return str(original(path, *args, **kwargs))
-
-    monkeypatch.setattr(Path, "read_text", read_text)
-    assert renderer.stale() == [renderer.path_of(ledger)]
+    for image in renderer.IMAGES:
+        path = renderer.path_of(image, tmp_path)
+        path.parent.mkdir(parents=True)
+        path.write_text(renderer.render(image), encoding="utf-8")
+    assert renderer.stale(tmp_path) == []
+    ledger, notifier = (i for i in renderer.IMAGES if i.name in ("ledger", "notifier"))
+    edited = renderer.path_of(ledger, tmp_path)
+    edited.write_text(renderer.render(ledger).replace("USER 10001:10001", "USER root"))
+    renderer.path_of(notifier, tmp_path).unlink()
+    assert renderer.stale(tmp_path) == [edited, renderer.path_of(notifier, tmp_path)]

@@ -208,7 +208,7 @@ def test_network_allows_reach_only_what_each_workload_needs(overlay: str) -> Non
         "etawatch-ledger": {53, 5672, 5432},
         "etawatch-notifier": {53, 5672, 5432, 587},
         "etawatch-query-api": {53, 5672, 5432},
-        "etawatch-scraper-example": {53, 5672, 443},
+        "etawatch-scraper-example": {53, 5672, 443, 9091},  # 9091: a Pushgateway
         "etawatch-db-prepare": {53, 5432},
     }
     for resource in of_kind(resources, *WORKLOAD_KINDS):

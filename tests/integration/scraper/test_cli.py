@@ -74,6 +74,7 @@ class Gateway(http.server.BaseHTTPRequestHandler):
 def test_once_adds_its_metrics_to_a_pushgateway_and_runs_on_when_it_is_down(
     server_portal: PortalServer, rabbit: RabbitVhost, tmp_path: Path
 ) -> None:
+    Gateway.pushes.clear()  # a class's list: another run of this test in the session filled it
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

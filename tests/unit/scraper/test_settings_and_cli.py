@@ -40,6 +40,22 @@ def test_production_refuses_the_default_password(monkeypatch: pytest.MonkeyPatch
         ScraperSettings()
 
 
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://gateway:port", "https://", "http://ops:pw@gateway:9091"]
+)
+def test_a_pushgateway_url_that_cannot_be_pushed_to_is_refused_at_start(url: str) -> None:
+    """Not after the run: a URL that urllib cannot open (or one with a user and password, which
+    the push does not send) would end a complete run with a traceback or a silent warning."""
+    with pytest.raises(ValueError, match="pushgateway_url") as error:
+        ScraperSettings(pushgateway_url=url)
+    assert "pw" not in str(error.value)
+
+
+@pytest.mark.parametrize("url", ["http://pushgateway:9091", "https://gw.example", "gw:9091"])
+def test_a_pushgateway_url_is_kept_as_given(url: str) -> None:
+    assert ScraperSettings(pushgateway_url=url).pushgateway_url == url
+
+
 def test_credentials_repr_hides_the_password() -> None:
     assert "hunter22" not in repr(Credentials("shop", SecretStr("hunter22")))
 

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -144,8 +145,13 @@ def _check_values(old: Schema, new: Schema, at: str) -> Iterator[str]:
     if new.get("uniqueItems") and not old.get("uniqueItems"):
         yield f"{at}: repeated items no longer accepted"
     step = old.get("multipleOf")
-    if "multipleOf" in new and (step is None or step % new["multipleOf"] != 0):
+    if "multipleOf" in new and (step is None or _remainder(step, new["multipleOf"]) != 0):
         yield f"{at}: only multiples of {new['multipleOf']} accepted now"
+
+
+def _remainder(step: float, divisor: float) -> Decimal:
+    """``step % divisor`` in decimals: as floats, ``0.3 % 0.1`` is 0.0999..., not 0."""
+    return Decimal(str(step)) % Decimal(str(divisor))
 
 
 def _check_bounds(old: Schema, new: Schema, at: str) -> Iterator[str]:
@@ -162,8 +168,11 @@ def _check_mapping_values(
 ) -> Iterator[str]:
     """The values of a mapping (``dict[str, X]``): ``additionalProperties`` as a schema."""
     old_values, new_values = old.get("additionalProperties"), new.get("additionalProperties")
+    if new_values is False and old_values is not False:
+        yield f"{at}: keys other than its fields no longer accepted"
+        return
     if not isinstance(new_values, dict) or new_values == {} or old_values is False:
-        return  # any value now; or false now (the fields decide); or no other keys before
+        return  # any value now; or no other keys before
     if isinstance(old_values, dict) and old_values != {}:
         yield from _check(old_values, new_values, ro, rn, f"{at}{{}}")
     else:  # absent, true or {}: any value before

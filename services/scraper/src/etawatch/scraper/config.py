@@ -7,14 +7,19 @@ Portal credentials come from here only (never from a profile): ``ETAWATCH_PORTAL
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from etawatch.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
 from etawatch.scraper.domain.credentials import Credentials
 
 
 class ScraperSettings(ServiceSettings):
+    # A refused value is not repeated in the error: it may be a URL with a password in it.
+    model_config = ServiceSettings.model_config.copy()
+    model_config["hide_input_in_errors"] = True
+
     amqp_url: SecretStr = Field(
         default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
         description="RabbitMQ to publish to (distributed mode).",
@@ -56,6 +61,24 @@ class ScraperSettings(ServiceSettings):
             "(a CronJob's pod is gone before Prometheus could scrape it); unset: not pushed."
         ),
     )
+
+    @field_validator("pushgateway_url")
+    @classmethod
+    def _pushgateway_is_reachable_by_url(cls, url: str | None) -> str | None:
+        """Checked at start, not after the run: ``http(s)://host[:port]`` (the scheme may be left
+        out), without a user or password, which the push would not send."""
+        if url is None:
+            return None
+        try:
+            parts = urlsplit(url if "://" in url else f"http://{url}")
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError as exc:
+            raise ValueError("not a URL") from exc
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s) URL with a host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("a user and password in the URL are not sent; leave them out")
+        return url
 
     @model_validator(mode="before")
     @classmethod
