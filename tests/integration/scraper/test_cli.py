@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -71,25 +73,33 @@ class Gateway(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_once_adds_its_metrics_to_a_pushgateway_and_runs_on_when_it_is_down(
-    server_portal: PortalServer, rabbit: RabbitVhost, tmp_path: Path
-) -> None:
-    Gateway.pushes.clear()  # a class's list: another run of this test in the session filled it
+@contextmanager
+def gateway() -> Iterator[str]:
+    """A loopback HTTP server taking pushes; yields its URL."""
+    Gateway.pushes.clear()  # a class's list: an earlier test of the session filled it
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        done = once(server_portal, rabbit, tmp_path, ETAWATCH_PUSHGATEWAY_URL=url)
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+def test_once_adds_its_metrics_to_a_pushgateway_and_runs_on_when_it_is_down(
+    server_portal: PortalServer, rabbit: RabbitVhost, tmp_path: Path
+) -> None:
+    with gateway() as url:
+        done = once(server_portal, rabbit, tmp_path, ETAWATCH_PUSHGATEWAY_URL=url)
     assert done.returncode == 0, done.stderr
     ((method, path, body),) = Gateway.pushes
     assert (method, path) == ("POST", "/metrics/job/etawatch-scraper/profile/simulated-server")
-    assert 'etawatch_scraper_runs_total{outcome="completed"' in body
-    assert "etawatch_scraper_last_success_timestamp_seconds{" in body
+    assert "etawatch_scraper_last_run_succeeded 1.0" in body
+    assert "etawatch_scraper_last_success_timestamp_seconds " in body
+    rows = len(server_portal.scenario.catalogue())
+    assert f"etawatch_scraper_last_complete_run_rows {float(rows)}" in body
 
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
@@ -100,3 +110,30 @@ def test_once_adds_its_metrics_to_a_pushgateway_and_runs_on_when_it_is_down(
         closed.close()
     assert still.returncode == 0, still.stderr
     assert "metrics not pushed" in still.stderr
+
+
+def test_a_run_that_cannot_reach_the_broker_is_pushed_as_failed(
+    server_portal: PortalServer, rabbit: RabbitVhost, tmp_path: Path
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    no_broker = f"amqp://guest:pw-not-shown@127.0.0.1:{port}/"
+    try:
+        with gateway() as url:
+            failed = once(
+                server_portal,
+                rabbit,
+                tmp_path,
+                ETAWATCH_PUSHGATEWAY_URL=url,
+                ETAWATCH_AMQP_URL=no_broker,
+            )
+    finally:
+        closed.close()
+    assert failed.returncode == 1
+    assert f"RabbitMQ at 127.0.0.1:{port} does not answer" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert "pw-not-shown" not in failed.stderr
+    ((_, _, body),) = Gateway.pushes
+    assert "etawatch_scraper_last_run_succeeded 0.0" in body
+    assert "etawatch_scraper_last_success_timestamp_seconds" not in body

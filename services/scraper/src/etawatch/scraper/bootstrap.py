@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from faststream.rabbit import RabbitBroker
 
@@ -106,7 +107,15 @@ async def scrape_once(
 async def rabbit_bus(settings: ScraperSettings) -> AsyncIterator[RabbitBus]:
     """A connected ``RabbitBus``; the ledger's queues are declared so nothing is published
     before anyone could receive it."""
-    async with RabbitBroker(settings.amqp_url.get_secret_value()) as broker:
+    url = settings.amqp_url.get_secret_value()
+    broker = RabbitBroker(url)
+    try:
         await broker.connect()
+    except Exception as exc:  # the client's own errors, named without the URL's password
+        where = urlsplit(url)
+        raise ConnectionError(
+            f"RabbitMQ at {where.hostname}:{where.port or 5672} does not answer ({exc})"
+        ) from exc
+    async with broker:
         await declare_topology(broker, ledger_queues())
         yield RabbitBus(broker)

@@ -1,5 +1,7 @@
 """Prometheus metrics of scrape runs: runs, failures by reason, rows, duration."""
 
+import datetime as dt
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from etawatch.scraper.application.outcome import RunOutcome
@@ -67,3 +69,57 @@ class ScraperMetrics:
             self.rows.labels(supplier).inc(outcome.report.items_seen)
             self.unknown_availability.labels(supplier).inc(outcome.report.unknown_availability)
             self.unreadable_eta.labels(supplier).inc(outcome.report.unreadable_eta)
+
+
+def last_run(outcome: RunOutcome | None, now: dt.datetime) -> CollectorRegistry:
+    """One run's metrics as a Pushgateway keeps them: gauges of the last run, not counters (each
+    run is a new process whose counters would start from 0).
+
+    Pushed by adding (POST), which replaces the families pushed and keeps the others: the
+    ``last_run_*`` families go with every run; ``last_success_timestamp_seconds`` and the
+    ``last_complete_run_*`` counts only with a complete one, so a failed run leaves them standing.
+    ``outcome`` None: the run ended before it had one (an exception, such as no broker).
+    """
+    registry = CollectorRegistry()
+
+    def gauge(name: str, text: str, value: float) -> None:
+        Gauge(name, text, registry=registry).set(value)
+
+    succeeded = outcome is not None and outcome.ok
+    gauge(
+        "etawatch_scraper_last_run_timestamp_seconds",
+        "When the last run ended.",
+        (outcome.finished_at if outcome else now).timestamp(),
+    )
+    gauge(
+        "etawatch_scraper_last_run_succeeded", "1 when the last run completed, else 0.", succeeded
+    )
+    if outcome is not None:
+        gauge(
+            "etawatch_scraper_last_run_duration_seconds",
+            "How long the last run took.",
+            outcome.duration_seconds,
+        )
+    if outcome is None or not succeeded:
+        return registry
+    gauge(
+        "etawatch_scraper_last_success_timestamp_seconds",
+        "When the last complete run finished.",
+        outcome.finished_at.timestamp(),
+    )
+    if outcome.report is not None:
+        report = outcome.report
+        counts = {
+            "rows": ("Rows published", report.items_seen),
+            "unknown_availability": (
+                "Rows of an unknown availability",
+                report.unknown_availability,
+            ),
+            "unreadable_eta": ("Rows whose ETA could not be read", report.unreadable_eta),
+            "duplicate_skus": ("Duplicate SKUs", report.duplicate_skus),
+        }
+        for name, (text, value) in counts.items():
+            gauge(
+                f"etawatch_scraper_last_complete_run_{name}", f"{text}, last complete run.", value
+            )
+    return registry

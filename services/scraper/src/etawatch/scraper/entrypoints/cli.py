@@ -1,17 +1,18 @@
 """The ``etawatch-scraper`` command: one run for a CronJob, or a schedule for a VPS or the demo."""
 
 import asyncio
+import datetime as dt
 import random
 import signal
 from typing import Annotated
 
 import typer
-from prometheus_client import pushadd_to_gateway, start_http_server
+from prometheus_client import CollectorRegistry, pushadd_to_gateway, start_http_server
 from rich.console import Console
 
 from etawatch.runtime.cli import service_app, start_logging
 from etawatch.runtime.log import get_logger
-from etawatch.scraper.adapters.metrics import ScraperMetrics
+from etawatch.scraper.adapters.metrics import ScraperMetrics, last_run
 from etawatch.scraper.adapters.profiles import load_profile, shipped_profiles
 from etawatch.scraper.application.outcome import RunOutcome
 from etawatch.scraper.application.schedule import parse_duration, run_schedule
@@ -59,33 +60,37 @@ def once(
         bool, typer.Option(help="Accept a table much shorter than the last complete run.")
     ] = False,
 ) -> None:
-    """Scrape once and publish; exit 1 when the run failed (what a CronJob calls)."""
+    """Scrape once and publish; exit 1 when the run failed or RabbitMQ does not answer (what a
+    CronJob calls)."""
     loaded = _profile(profile)
     settings = ScraperSettings()
     start_logging(settings)
-    metrics = ScraperMetrics()
 
     async def main() -> RunOutcome:
         async with rabbit_bus(settings) as bus:
-            scraper = Scraper(loaded, settings, bus, metrics=metrics)
-            return await scraper.run_once(accept_drop=accept_drop)
+            return await Scraper(loaded, settings, bus).run_once(accept_drop=accept_drop)
 
-    outcome = asyncio.run(main())
+    outcome: RunOutcome | None = None
+    try:
+        outcome = asyncio.run(main())
+    except ConnectionError as exc:  # nothing was read or published
+        console.print(f"failed: {exc}", style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    finally:
+        if settings.pushgateway_url:
+            _push(settings.pushgateway_url, loaded, last_run(outcome, dt.datetime.now(dt.UTC)))
     _summary(outcome)
-    if settings.pushgateway_url:
-        _push(settings.pushgateway_url, loaded, metrics)
     if not outcome.ok:
         raise typer.Exit(1)
 
 
-def _push(url: str, profile: Profile, metrics: ScraperMetrics) -> None:
-    """Add this run's metrics to the Pushgateway; a gateway that is down costs the metrics only.
-
-    Added (POST), not replaced: a failed run leaves the last success's timestamp standing."""
+def _push(url: str, profile: Profile, registry: CollectorRegistry) -> None:
+    """Add the run's gauges to the Pushgateway (``last_run`` says which stay from earlier runs);
+    a gateway that is down costs the metrics only."""
     try:
         pushadd_to_gateway(
             url, job="etawatch-scraper", grouping_key={"profile": profile.name},
-            registry=metrics.registry, timeout=10,
+            registry=registry, timeout=10,
         )  # fmt: skip
     except OSError as exc:
         log.warning("metrics not pushed", pushgateway=url, error=str(exc))
@@ -131,7 +136,11 @@ def schedule(
                 rng=random.Random(),  # noqa: S311
             )
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except ConnectionError as exc:
+        console.print(f"stopped: {exc}", style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
 
 
 @app.command("profiles")
