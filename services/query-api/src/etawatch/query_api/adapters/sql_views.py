@@ -42,6 +42,8 @@ larger rebuild spills to the temporary file rather than fail."""
 
 
 POSTGRES_STAGING = "SET temp_buffers = '1GB'"
+"""PostgreSQL keeps temporary tables in the session's own buffers (8 MB by default), settable
+until the session first uses one; taken only as the copies grow."""
 
 
 def dumps(doc: Any) -> str:
@@ -301,8 +303,6 @@ class SqlStaged:
             for pragma in SQLITE_STAGING:  # outside a transaction, where they take effect
                 cursor.execute(pragma)
         else:
-            # Temporary tables live in the session's own buffers (8 MB by default), settable
-            # until the session first uses one; taken only as the copies grow.
             self.connection.execute(POSTGRES_STAGING)
         with self._transaction() as cursor:
             cursor.execute(GENERATIONS_DDL)  # views made before generations were kept
@@ -364,12 +364,12 @@ class SqlStaged:
         with self._transaction() as cursor:
             self._swapping = cursor
             try:
-                self._lock(cursor, names)
+                schema = "main" if self.sqlite else self._current_schema(cursor)
+                self._lock(cursor, names, schema)
                 live = max((store._position(cursor, name) for name in names), default=0)
                 if live > min(self.positions.values(), default=0):
                     behind(live)
                 position = max(self.positions.values(), default=0)
-                schema = "main" if self.sqlite else self._current_schema(cursor)
                 for table in self.tables:
                     columns = ", ".join(table.all_columns)
                     cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table.name}")
@@ -396,7 +396,7 @@ class SqlStaged:
                 self._swapping = None
         return position
 
-    def _lock(self, cursor: Any, names: Sequence[str]) -> None:
+    def _lock(self, cursor: Any, names: Sequence[str], schema: str) -> None:
         """Hold off the live projectors of these views until the swap commits.
 
         The generations move first. On SQLite that write takes the database's one write lock,
@@ -419,7 +419,6 @@ class SqlStaged:
                 f"WHERE application_name = ANY({ph}) FOR UPDATE",
                 (tracking_names,),
             )
-            schema = self._current_schema(cursor)
             live = ", ".join(f"{schema}.{table.name}" for table in self.tables)
             cursor.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
         cursor.executemany(
