@@ -171,8 +171,8 @@ class MemoryViewStore:
         self.generations: dict[str, int] = {}
         self.commits = 0
 
-    def ensure(self, tables: Sequence[Table]) -> None:
-        pass
+    def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
+        return False
 
     def session(self) -> AbstractContextManager[None]:
         return nullcontext()

@@ -8,11 +8,7 @@ import orjson
 
 from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.projections.catalog import CHANGES, ITEM_HISTORY, ITEMS
-from etawatch.query_api.domain.projections.orders import (
-    ORDER_QUERY,
-    OrdersProjection,
-    order_json,
-)
+from etawatch.query_api.domain.projections.orders import order_from_rows
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch.query_api.domain.projections.runs import HEALTH, RUNS
 from etawatch.query_api.domain.rows import MemoryRows
@@ -54,10 +50,10 @@ class Story:
 
     def order(self, shop_order_id: str) -> dict[str, Any] | None:
         """The order as the API answers it, read with the API's own queries."""
-        found = order_json(self.rows.select(OrdersProjection.tables, ORDER_QUERY, (shop_order_id,)))
+        found = order_from_rows(self.rows, shop_order_id)
         if found is None:
             return None
-        doc: dict[str, Any] = orjson.loads(found)
+        doc: dict[str, Any] = orjson.loads(orjson.dumps(found))
         OrderOut.model_validate(doc)  # what is served is what the API documents
         return doc
 

@@ -18,6 +18,9 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from etawatch.query_api.application.ports import PositionTaken
 from etawatch.query_api.domain.rows import Changes, Key, Row, Statement, Table, ddl
+from etawatch.runtime.log import get_logger
+
+log = get_logger(__name__)
 
 SQLITE_CACHE = "PRAGMA cache_size = -131072"
 """128 MiB of page cache per connection (SQLite's default is 2 MiB): an item's change updates
@@ -44,6 +47,14 @@ larger rebuild spills to the temporary file rather than fail."""
 POSTGRES_STAGING = "SET temp_buffers = '1GB'"
 """PostgreSQL keeps temporary tables in the session's own buffers (8 MB by default), settable
 until the session first uses one; taken only as the copies grow."""
+
+
+def _move_generations(cursor: Any, ph: str, projections: Sequence[str]) -> None:
+    cursor.executemany(
+        f"INSERT INTO {GENERATIONS} (projection, generation) VALUES ({ph}, 1) "
+        f"ON CONFLICT (projection) DO UPDATE SET generation = {GENERATIONS}.generation + 1",
+        [(name,) for name in projections],
+    )
 
 
 def dumps(doc: Any) -> str:
@@ -140,12 +151,46 @@ class SqlViewStore:
 
     # --- ViewStore ------------------------------------------------------------------------
 
-    def ensure(self, tables: Sequence[Table]) -> None:
+    def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
+        """Create the projection's tables where they are missing.
+
+        A projection past its first event that lacks one of its tables was stored by a version
+        that laid it out otherwise: it starts again from the first event (its tables dropped
+        and made anew, its position 0, its generation moved on, so a projector drops the rows
+        it kept). Returns whether it did."""
         with self.transaction(commit=True) as cursor:
             cursor.execute(GENERATIONS_DDL)
+            missing = [t.name for t in tables if not self._exists(cursor, t.name)]
+            restart = bool(missing) and self._position(cursor, projection) > 0
+            if restart:
+                for table in tables:
+                    cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
+                cursor.execute(
+                    f"DELETE FROM {self.tracking_table} WHERE application_name = {self.ph}",
+                    (self.tracking_name(projection),),
+                )
+                _move_generations(cursor, self.ph, [projection])
             for table in tables:
                 for statement in ddl(table):
                     cursor.execute(statement)
+        if restart:
+            log.warning(
+                "the view was stored otherwise by an earlier version: projecting it again "
+                "from the first event",
+                projection=projection,
+                missing=missing,
+            )
+        return restart
+
+    def _exists(self, cursor: Any, table: str) -> bool:
+        if self.ph == "?":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            )
+        else:
+            cursor.execute("SELECT to_regclass(%s) AS name", (table,))
+        found = cursor.fetchone()
+        return found is not None and found["name"] is not None
 
     def position(self, projection: str) -> int:
         return self.recorder.max_tracking_id(self.tracking_name(projection)) or 0
@@ -421,11 +466,7 @@ class SqlStaged:
             )
             live = ", ".join(f"{schema}.{table.name}" for table in self.tables)
             cursor.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
-        cursor.executemany(
-            f"INSERT INTO {GENERATIONS} (projection, generation) VALUES ({ph}, 1) "
-            f"ON CONFLICT (projection) DO UPDATE SET generation = {GENERATIONS}.generation + 1",
-            [(name,) for name in names],
-        )
+        _move_generations(cursor, ph, names)
 
     def _current_schema(self, cursor: Any) -> str:
         cursor.execute("SELECT current_schema() AS name")

@@ -75,7 +75,10 @@ class ViewStore(Target, Protocol):
         dropped when the context ends (swapped in or not)."""
         ...
 
-    def ensure(self, tables: Sequence[Table]) -> None: ...
+    def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
+        """Create the projection's tables where missing; start it again from the first event
+        (and return true) when it was stored by a version that laid it out otherwise."""
+        ...
 
     def position_and_checksum(self, projection: str, tables: Sequence[Table]) -> tuple[int, str]:
         """The projection's position and the checksum of its tables, read at one moment."""
