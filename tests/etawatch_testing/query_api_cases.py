@@ -20,9 +20,12 @@ from fastapi.testclient import TestClient
 from etawatch.contracts.availability import Availability
 from etawatch.ledger.application.service import Ledger
 from etawatch.ledger.application.store import LedgerStore
+from etawatch.query_api.adapters.ledger_events import LedgerEventSource
+from etawatch.query_api.adapters.read_ahead import ReadAhead, ReaderError, read_ahead
 from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.application.rebuild import rebuild
 from etawatch.query_api.bootstrap import QueryApi
+from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch_testing.ledger import NOW, RunScript, Seen, closed, feed, new_ledger, placed
 from etawatch_testing.query_api import (
@@ -355,6 +358,48 @@ class QueryApiCases:
             assert again.views.checksum(orders.tables) == world.api.views.checksum(orders.tables)
         finally:
             again.close()
+
+    def test_events_read_ahead_by_a_second_process_equal_those_read_here(self) -> None:
+        """The rebuild's reading process: the same facts, batch by batch, as reading in this
+        process; events recorded after it finished are read here; a read further back than
+        it got is read here too."""
+        env = self.store_env("ahead_ledger")
+        fill_store(env)
+        direct = LedgerEventSource(env)
+        try:
+            with read_ahead(direct, batch_size=4) as ahead:
+                assert isinstance(ahead, ReadAhead)
+                position, read = 0, list[tuple[int, f.Fact | None]]()
+                while batch := ahead.read(position, 3):
+                    read.extend(batch)
+                    position = batch[-1][0]
+                assert position == direct.head() > 0
+                assert not direct.translator._names  # nothing was translated in this process
+                assert read == list(direct.read(0, position))
+                assert ahead.read(2, 2) == direct.read(2, 2)  # further back than it has
+                writer = LedgerStore(env=env)
+                try:
+                    asyncio.run(new_ledger(writer).handle_command(placed("LATE-1", ["S1"])))
+                finally:
+                    writer.close()
+                (late,) = ahead.read(position, 10)[:1]
+                assert isinstance(late[1], f.OrderOpened)
+                assert late[1].shop_order_id == "LATE-1"
+        finally:
+            direct.close()
+
+    def test_a_reading_process_that_fails_says_why(self) -> None:
+        """The second process cannot open the store (here: a persistence module that does not
+        exist): the rebuild's first read raises with its reason."""
+        env = self.store_env("ahead_ledger")
+        source = LedgerEventSource(env)
+        try:
+            source.env = {**env, "PERSISTENCE_MODULE": "no_such_module"}
+            with read_ahead(source, batch_size=4) as ahead, pytest.raises(ReaderError) as failed:
+                ahead.read(0, 10)
+            assert "no_such_module" in str(failed.value)
+        finally:
+            source.close()
 
     def test_a_rebuild_while_a_live_projector_thread_goes_on_and_events_come(self) -> None:
         """The rebuild in this thread (its own store, as the CLI's process has); in others the

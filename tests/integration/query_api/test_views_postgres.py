@@ -42,6 +42,7 @@ class TestOnPostgres(QueryApiCases):
                     "racing",
                     "racing_fresh",
                     "relaid",
+                    "ahead_ledger",
                 )
             }
             yield

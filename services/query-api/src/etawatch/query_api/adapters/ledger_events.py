@@ -320,6 +320,8 @@ class LedgerEventSource:
         if store is None and env is None:
             raise ValueError("give the ledger's environment or its store")
         self._owned = store is None
+        self.env = dict(env) if store is None and env is not None else None
+        """Where a second process can open the store again (``None``: a store handed over)."""
         self.store: LedgerStore = store if store is not None else open_read_only(env or {})
         self.translator = Translator(self.created_event)
 
