@@ -22,11 +22,17 @@ from etawatch.ledger.application.service import Ledger
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.query_api.adapters.ledger_events import LedgerEventSource
 from etawatch.query_api.adapters.read_ahead import ReadAhead, ReaderError, read_ahead
+from etawatch.query_api.adapters.sql_views import SqlStaged, SqlViewStore
 from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.application.rebuild import rebuild
 from etawatch.query_api.bootstrap import QueryApi
 from etawatch.query_api.domain import facts as f
+from etawatch.query_api.domain.facts import ITEM_FACTS, Fact, ItemBaselined
+from etawatch.query_api.domain.projections import Projection
+from etawatch.query_api.domain.projections.catalog import ITEMS
 from etawatch.query_api.domain.projections.registry import all_projections
+from etawatch.query_api.domain.projections.runs import RUNS
+from etawatch.query_api.domain.rows import Row, Rows, Statement, Table
 from etawatch_testing.ledger import NOW, RunScript, Seen, closed, feed, new_ledger, placed
 from etawatch_testing.query_api import (
     HOUR,
@@ -468,6 +474,50 @@ class QueryApiCases:
         finally:
             api.close()
 
+    # --- a rebuild's copies in memory, and when they spill -----------------------------------
+
+    def test_copies_in_memory_have_the_checksum_of_the_same_rows_stored(self, world: World) -> None:
+        with self.other_views(world, "checksums") as api:
+            held_and_stored_alike(api.views)
+
+    def test_copies_past_their_memory_spill_and_end_as_a_fresh_projection(
+        self, world: World
+    ) -> None:
+        with self.other_views(world, "spill_budget") as api:
+            api.project_once_sync()
+            projections = list(all_projections().values())
+            fresh = {p.name: api.views.position_and_checksum(p.name, p.tables) for p in projections}
+            # Fewer rows than the views have, more than one event makes: spilled on the way.
+            with api.views.stage({p.name: p.tables for p in projections}, cache_rows=10) as staged:
+                steps = replay(Projector(api.source, staged, projections, batch_size=1), staged)
+                assert any(sum(held.values()) > 0 for _, held in steps)  # in memory at first
+                assert steps[-1] == ({p.name for p in projections}, {})
+                for projection in projections:
+                    assert staged.checksum(projection.tables) == fresh[projection.name][1]
+                assert staged.swap(lambda _: None) == api.source.head()
+            for projection in projections:
+                now = api.views.position_and_checksum(projection.name, projection.tables)
+                assert now == fresh[projection.name], projection.name
+
+    def test_set_based_changes_spill_their_projection_only(self, world: World) -> None:
+        with self.other_views(world, "spill_changes") as api:
+            counting = CountingChanges()
+            projections: list[Projection] = [*all_projections().values(), counting]
+            api.views.ensure(counting.name, counting.tables)
+            Projector(api.source, api.views, projections).catch_up()
+            fresh = {p.name: api.views.position_and_checksum(p.name, p.tables) for p in projections}
+            with api.views.stage({p.name: p.tables for p in projections}) as staged:
+                steps = replay(Projector(api.source, staged, projections, batch_size=5), staged)
+                assert any(held.get(ITEMS_SEEN.name, 0) > 0 for _, held in steps)  # at first
+                spilled, held = steps[-1]
+                assert counting.name in spilled and ITEMS_SEEN.name not in held
+                assert not {"items", "runs"} & spilled  # the others stay in memory
+                assert held[ITEMS.name] > 0 and held[RUNS.name] > 0
+                assert staged.swap(lambda _: None) == api.source.head()
+            for projection in projections:
+                now = api.views.position_and_checksum(projection.name, projection.tables)
+                assert now == fresh[projection.name], projection.name
+
 
 class CrashError(Exception):
     pass
@@ -644,3 +694,81 @@ class ArrivingLate:
             self.found_end = True
             return []
         return self.source.read(after, limit)
+
+
+def held_and_stored_alike(views: SqlViewStore) -> None:
+    """Rows in an order no language sorts by, in more than one chunk of the checksum, with
+    None, integers, non-ASCII and escapable text: stored live, and committed to a copy held in
+    memory, they have one checksum; swapped in, they are stored as they were."""
+    rows = awkward_rows()
+    views.ensure("awkward", [AWKWARD])
+    views.commit("awkward", {AWKWARD: rows}, (), 1, 0)
+    stored = views.checksum([AWKWARD])
+    with views.stage({"awkward": [AWKWARD]}) as staged:
+        staged.commit("awkward", {AWKWARD: rows[::-1]}, (), 1, 0)
+        assert (staged.spilled, staged.held_rows) == (set(), len(rows))
+        assert staged.checksum([AWKWARD]) == stored
+        assert staged.swap(lambda _: None) == 1
+    assert views.checksum([AWKWARD]) == stored
+    assert views.load(AWKWARD, ("Z", -(2**32))) == rows[0]
+
+
+def replay(projector: Projector, staged: SqlStaged) -> list[tuple[set[str], dict[str, int]]]:
+    """Catch ``staged`` up a batch at a time: after each, the projections spilled and the rows
+    held in memory per table."""
+    steps = []
+    while projector.step():
+        held = {name: len(rows) for name, rows in staged.held.items()}
+        steps.append((set(staged.spilled), held))
+    return steps
+
+
+AWKWARD = Table(
+    "qa_test_awkward",
+    key=("name", "n"),
+    columns=("note", "count"),
+    ints=frozenset({"n", "count"}),
+)
+"""A table of the checksum test: text and integer keys, a text and an integer column."""
+
+
+def awkward_rows() -> list[Row]:
+    """12,000 rows: upper case before lower, accents and a character beyond 16 bits after them
+    (in code point order, which is UTF-8's byte order), "10" before "9", integers past 32 bits."""
+    names = ["Z", "a", "z", "á", "Ž", "é", "10", "9", "\ufb01", "\U0001f38e", "", "a b"]
+    notes = [None, "", "Příliš žluťoučký kůň", "tab\there", "line\nbreak", "back\\slash"]
+    counts = [None, 0, -5, 2**53 + 1]
+    rows: list[Row] = []
+    for n in range(-1, 999):
+        for i, name in enumerate(names):
+            doc = {"ä": None, "list": [n, "ž", None], "empty": {}} if n % 2 else ["\u0000", n]
+            note, count = notes[(n + i) % len(notes)], counts[(n + i) % len(counts)]
+            rows.append({"name": name, "n": n * 2**32, "note": note, "count": count, "doc": doc})
+    return rows
+
+
+ITEMS_SEEN = Table("qa_test_items_seen", key=("supplier", "sku"))
+CHANGES_SEEN = Table(
+    "qa_test_changes_seen", key=("supplier",), columns=("changes",), ints=frozenset({"changes"}),
+    doc=False,
+)  # fmt: skip
+COUNT_CHANGE = Statement(
+    "INSERT INTO qa_test_changes_seen (supplier, changes) VALUES (?, 1) "
+    "ON CONFLICT (supplier) DO UPDATE SET changes = qa_test_changes_seen.changes + 1",
+    (CHANGES_SEEN,),
+)
+
+
+class CountingChanges:
+    """A projection of documents (each item as last seen) and of one set-based table (item
+    changes per supplier), which has no change before the first item moves."""
+
+    name = "test_counting"
+    tables: tuple[Table, ...] = (ITEMS_SEEN, CHANGES_SEEN)
+
+    def apply(self, fact: Fact, rows: Rows) -> None:
+        if isinstance(fact, ITEM_FACTS):
+            key = {"supplier": fact.supplier, "sku": fact.sku}
+            rows.put(ITEMS_SEEN, {**key, "doc": {"seq": fact.seq, "kind": type(fact).__name__}})
+            if not isinstance(fact, ItemBaselined):
+                rows.run(COUNT_CHANGE, (fact.supplier,))

@@ -12,7 +12,7 @@ import pytest
 from etawatch_testing.infra import PostgresDatabase, postgres_database
 from etawatch_testing.ledger import eventually
 from etawatch_testing.query_api import fill_store, make_api
-from etawatch_testing.query_api_cases import QueryApiCases
+from etawatch_testing.query_api_cases import QueryApiCases, held_and_stored_alike
 
 from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.domain.projections.orders import ITEMS, ORDERS
@@ -43,6 +43,9 @@ class TestOnPostgres(QueryApiCases):
                     "racing_fresh",
                     "relaid",
                     "ahead_ledger",
+                    "checksums",
+                    "spill_budget",
+                    "spill_changes",
                 )
             }
             yield
@@ -85,6 +88,20 @@ def test_the_projector_reads_the_ledger_with_a_role_that_may_only_select(
         with psycopg.connect(pg_database.url, autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {role}")
             admin.execute(f"DROP ROLE {role}")
+
+
+def test_copies_in_memory_checksum_as_stored_where_the_database_sorts_text_in_czech() -> None:
+    """Czech sorts "Z" after "a" and "á" beside "a": the stored rows are read in code point
+    order, as Python sorts the ones held in memory, whatever the database's collation."""
+    with (
+        postgres_database("etawatch_test_qa") as ledger,
+        postgres_database("etawatch_test_qa", icu_locale="cs-CZ") as views,
+    ):
+        api = make_api(ledger.env, views.url)
+        try:
+            held_and_stored_alike(api.views)
+        finally:
+            api.close()
 
 
 GATE = 4242

@@ -70,9 +70,12 @@ class ViewStore(Target, Protocol):
     """The views' database. ``commit`` writes rows, changes and the position in one
     transaction."""
 
-    def stage(self, projections: Mapping[str, Sequence[Table]]) -> AbstractContextManager[Staged]:
+    def stage(
+        self, projections: Mapping[str, Sequence[Table]], *, cache_rows: int = 1_000_000
+    ) -> AbstractContextManager[Staged]:
         """Empty copies of these projections' tables, at position 0, private to the caller and
-        dropped when the context ends (swapped in or not)."""
+        dropped when the context ends (swapped in or not). ``cache_rows``: how many rows the
+        copies may keep in memory rather than in the database."""
         ...
 
     def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
