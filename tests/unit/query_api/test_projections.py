@@ -12,6 +12,7 @@ from etawatch.query_api.domain.projections.orders import order_from_rows
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch.query_api.domain.projections.runs import HEALTH, RUNS
 from etawatch.query_api.domain.rows import MemoryRows
+from etawatch.query_api.domain.timefmt import iso
 from etawatch.query_api.entrypoints.api.schemas import (
     ChangeOut,
     ItemHistoryEntryOut,
@@ -44,7 +45,9 @@ class Story:
 
     def __call__(self, kind: type[f.Fact], **fields: Any) -> None:
         self.seq += 1
-        fact = kind(seq=self.seq, at=T0 + dt.timedelta(minutes=self.seq), **fields)
+        moments = {k: iso(v) for k, v in fields.items() if isinstance(v, dt.datetime)}
+        at = iso(T0 + dt.timedelta(minutes=self.seq))
+        fact = kind(seq=self.seq, at=at, **{**fields, **moments})
         for projection in self.projections:
             projection.apply(fact, self.rows)
 

@@ -15,8 +15,9 @@ from etawatch.query_api.domain.projections.catalog import CHANGES
 from etawatch.query_api.domain.projections.orders import ORDERS
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch.query_api.domain.rows import Statement, Table
+from etawatch.query_api.domain.timefmt import iso
 
-T0 = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+T0 = iso(dt.datetime(2026, 11, 28, tzinfo=dt.UTC))
 ETA = {"raw": "TBA", "earliest": None, "latest": None, "precision": "unknown"}
 
 

@@ -15,8 +15,8 @@ line starts from what the supplier said at the moment it was ordered.
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import orjson
 
@@ -39,7 +39,6 @@ from etawatch.query_api.domain.facts import (
 )
 from etawatch.query_api.domain.projections.catalog import next_item_state
 from etawatch.query_api.domain.rows import Row, Rows, Table
-from etawatch.query_api.domain.timefmt import iso
 
 ORDERS = Table(
     "qa_order_docs",
@@ -49,8 +48,9 @@ ORDERS = Table(
     indexes=(("customer_id",), ("status",), ("changed_at",)),
 )
 """``doc``: ``customer_name``, ``locale``, ``closed_at``, ``lines`` and ``notifications``. A
-line holds ``line_no``, ``supplier``, ``sku``, ``name``, ``quantity``, ``eta_at_order`` and
-``history``; once the order is closed, also ``state``: what its item's state was then."""
+line holds ``line_no``, ``supplier``, ``sku``, ``name``, ``quantity``, ``eta_at_order``,
+``delay_days`` (kept as its item changes, for the order's largest delay) and ``history``; once the
+order is closed, also ``state``: what its item's state was then."""
 ITEMS = Table("qa_order_items", key=("supplier", "sku"), columns=("state",))
 """``state``: the item's current state (JSON text, what the API joins to open lines); ``doc``:
 the open orders holding the item, as an object of shop order ids (an ordered set)."""
@@ -101,22 +101,14 @@ def line_state(state: dict[str, Any] | None) -> LineState:
     )
 
 
-def _delay(line: dict[str, Any], state: LineState) -> int | None:
-    day = state[5]
-    if day is None:
-        return None
-    at_order = _day(line["eta_at_order"])
-    return None if at_order is None else day - at_order
-
-
-def _frozen(line: dict[str, Any], state: LineState) -> dict[str, Any]:
+def _shown(state: LineState) -> dict[str, Any]:
+    """What a line shows of its item's state; a closed order's lines keep it."""
     return {
         "availability": state[0],
         "availability_raw": state[1],
         "eta": state[2],
         "missing": state[3],
         "status_changed_at": state[4],
-        "delay_days": _delay(line, state),
     }
 
 
@@ -154,21 +146,6 @@ class OrdersProjection:
         _touch(order, fact, rows)
 
 
-class _States:
-    """The line state of each item an order's lines hold, read once per item."""
-
-    def __init__(self, rows: Rows) -> None:
-        self.rows = rows
-        self.found: dict[tuple[str, str], LineState] = {}
-
-    def __call__(self, supplier: str, sku: str) -> LineState:
-        key = (supplier, sku)
-        state = self.found.get(key)
-        if state is None:
-            state = self.found[key] = item_line_state(self.rows.get(ITEMS, key))
-        return state
-
-
 def item_line_state(item: Row | None) -> LineState:
     """The line state of an item's row, parsed once and kept on the row (not stored: the store
     writes only the table's columns and ``doc``)."""
@@ -180,22 +157,15 @@ def item_line_state(item: Row | None) -> LineState:
     return state
 
 
-def _max_delay(order: Row, state_of: Callable[[str, str], LineState]) -> int | None:
-    open_ = order["status"] == OPEN
-    delays = [
-        _delay(line, state_of(line["supplier"], line["sku"]))
-        if open_
-        else line["state"]["delay_days"]
-        for line in order["doc"]["lines"]
-    ]
-    known = [d for d in delays if d is not None]
+def _max_delay(lines: list[dict[str, Any]]) -> int | None:
+    known = [delay for line in lines if (delay := line["delay_days"]) is not None]
     return max(known) if known else None
 
 
 def _touch(order: Row, fact: Fact, rows: Rows) -> None:
-    order["changed_at"] = iso(fact.at)
+    order["changed_at"] = fact.at
     order["changed_seq"] = fact.seq
-    order["max_delay_days"] = _max_delay(order, _States(rows))
+    order["max_delay_days"] = _max_delay(order["doc"]["lines"])
     rows.put(ORDERS, order)
 
 
@@ -221,13 +191,15 @@ def _let_go(order: Row, rows: Rows, keys: list[tuple[str, str]]) -> None:
 
 
 def _new_line(number: int, line: LineFact, state: LineState) -> dict[str, Any]:
+    dated = state[5] is not None
     return {
         "line_no": number,
         "supplier": line.supplier,
         "sku": line.sku,
         "name": line.name,
         "quantity": line.quantity,
-        "eta_at_order": state[2] if state[5] is not None else None,
+        "eta_at_order": state[2] if dated else None,
+        "delay_days": 0 if dated else None,
         "history": [],
     }
 
@@ -236,23 +208,20 @@ def _open(fact: OrderOpened, rows: Rows) -> None:
     shop_order_id = fact.shop_order_id
     if rows.get(ORDERS, (shop_order_id,)) is not None:
         return  # the same order again: the first one stands
-    lines = []
-    delays: list[int] = []
-    for number, line in enumerate(fact.lines, start=1):
-        state = _hold(rows, shop_order_id, line.supplier, line.sku)
-        lines.append(_new_line(number, line, state))
-        if state[5] is not None:
-            delays.append(0)
+    lines = [
+        _new_line(number, line, _hold(rows, shop_order_id, line.supplier, line.sku))
+        for number, line in enumerate(fact.lines, start=1)
+    ]
     rows.put(
         ORDERS,
         {
             "shop_order_id": shop_order_id,
             "customer_id": fact.customer_id,
             "status": OPEN,
-            "placed_at": iso(fact.placed_at),
-            "changed_at": iso(fact.at),
+            "placed_at": fact.placed_at,
+            "changed_at": fact.at,
             "changed_seq": fact.seq,
-            "max_delay_days": max(delays) if delays else None,
+            "max_delay_days": _max_delay(lines),
             "doc": {
                 "customer_name": fact.customer_name,
                 "locale": fact.locale,
@@ -273,20 +242,22 @@ def _add_line(order: Row, line: LineFact, rows: Rows) -> None:
         return
     state = item_line_state(rows.get(ITEMS, (line.supplier, line.sku)))
     new = _new_line(number, line, state)
-    new["state"] = _frozen(new, state)  # a line added to a closed order is closed at once
+    new["state"] = _shown(state)  # a line added to a closed order is closed at once
     lines.append(new)
 
 
 def _close(order: Row, fact: OrderEnded, rows: Rows) -> None:
     was_open = order["status"] == OPEN
     order["status"] = fact.reason
-    order["doc"]["closed_at"] = iso(fact.closed_at)
+    order["doc"]["closed_at"] = fact.closed_at
     if not was_open:
         return
-    state_of = _States(rows)
+    held = {}
     for line in order["doc"]["lines"]:
-        line["state"] = _frozen(line, state_of(line["supplier"], line["sku"]))
-    _let_go(order, rows, list(state_of.found))
+        key = (line["supplier"], line["sku"])
+        line["state"] = _shown(item_line_state(rows.get(ITEMS, key)))
+        held[key] = True
+    _let_go(order, rows, list(held))
 
 
 def _follow_item(fact: ItemFact, rows: Rows) -> None:
@@ -305,27 +276,34 @@ def _follow_item(fact: ItemFact, rows: Rows) -> None:
     rows.put(ITEMS, item)
     if not holders:
         return
-    at, day = iso(fact.at), item["line"][5]
-    state_of = _States(rows)
+    at, seq, eta, day = fact.at, fact.seq, state["eta"], item["line"][5]
+    supplier, sku = key
     for shop_order_id in holders:
         order = rows.get(ORDERS, (shop_order_id,))
         if order is None:
             continue
-        if day is not None:
-            for line in order["doc"]["lines"]:
-                if line["eta_at_order"] is None and (line["supplier"], line["sku"]) == key:
-                    line["eta_at_order"] = state["eta"]
+        lines = order["doc"]["lines"]
+        for line in lines:
+            if line["sku"] != sku or line["supplier"] != supplier:
+                continue
+            if day is None:
+                line["delay_days"] = None
+            elif line["eta_at_order"] is None:  # its first dated ETA since the order
+                line["eta_at_order"] = eta
+                line["delay_days"] = 0
+            else:
+                line["delay_days"] = day - cast(int, _day(line["eta_at_order"]))
         order["changed_at"] = at
-        order["changed_seq"] = fact.seq
-        order["max_delay_days"] = _max_delay(order, state_of)
+        order["changed_seq"] = seq
+        order["max_delay_days"] = _max_delay(lines)
         rows.put(ORDERS, order)
 
 
 def line_change(fact: LineChanged) -> dict[str, Any]:
     return {
         "change_id": fact.change_id,
-        "at": iso(fact.at),
-        "observed_at": iso(fact.observed_at),
+        "at": fact.at,
+        "observed_at": fact.observed_at,
         "change_kind": fact.change_kind,
         "shift_days": fact.shift_days,
         "previous_availability": fact.previous_availability,
@@ -342,7 +320,7 @@ def notification(fact: CustomerWasNotified | NotificationWasRefused) -> dict[str
             "outcome": "sent",
             "channel": fact.channel,
             "subject": fact.subject,
-            "at": iso(fact.sent_at),
+            "at": fact.sent_at,
             "reason": None,
             "change_ids": list(fact.change_ids),
         }
@@ -351,7 +329,7 @@ def notification(fact: CustomerWasNotified | NotificationWasRefused) -> dict[str
         "outcome": "failed",
         "channel": "email",
         "subject": None,
-        "at": iso(fact.failed_at),
+        "at": fact.failed_at,
         "reason": f"{fact.reason}: {fact.detail}",
         "change_ids": list(fact.change_ids),
     }
@@ -379,7 +357,7 @@ def order_document(found: OrderRow, states: Mapping[tuple[str, str], LineState])
     for line in doc["lines"]:
         shown = line.get("state")
         if shown is None:
-            shown = _frozen(line, states.get((line["supplier"], line["sku"]), _UNSEEN))
+            shown = _shown(states.get((line["supplier"], line["sku"]), _UNSEEN))
         lines.append(
             {
                 "line_no": line["line_no"],
@@ -393,7 +371,7 @@ def order_document(found: OrderRow, states: Mapping[tuple[str, str], LineState])
                 "missing": shown["missing"],
                 "eta_at_order": line["eta_at_order"],
                 "status_changed_at": shown["status_changed_at"],
-                "delay_days": shown["delay_days"],
+                "delay_days": line["delay_days"],
                 "history": line["history"],
             }
         )
