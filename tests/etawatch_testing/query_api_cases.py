@@ -391,6 +391,8 @@ class QueryApiCases:
                 (late,) = ahead.read(position, 10)[:1]
                 assert isinstance(late[1], f.OrderOpened)
                 assert late[1].shop_order_id == "LATE-1"
+            with read_ahead(direct, batch_size=4, enabled=False) as same:
+                assert same is direct  # ETAWATCH_REBUILD_READ_AHEAD=false
         finally:
             direct.close()
 

@@ -98,10 +98,16 @@ class ReadAhead:
 
 
 @contextmanager
-def read_ahead(source: LedgerEventSource, batch_size: int) -> Iterator[EventSource]:
+def read_ahead(
+    source: LedgerEventSource, batch_size: int, *, enabled: bool = True
+) -> Iterator[EventSource]:
     """``source`` read ahead by a second process, where the ledger can be opened again from its
-    environment (a store handed over in this process, as the embedded demo's, cannot)."""
-    if source.env is None:
+    environment (a store handed over in this process, as the embedded demo's, cannot), unless
+    not ``enabled``.
+
+    The process is started with ``spawn``: the program that calls this must guard its own
+    start with ``if __name__ == "__main__"`` (console scripts do)."""
+    if source.env is None or not enabled:
         yield source
         return
     context: Any = multiprocessing.get_context("spawn")  # forking would copy this process's

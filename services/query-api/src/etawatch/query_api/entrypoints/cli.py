@@ -123,7 +123,9 @@ def rebuild(
     try:
         with (
             Progress(*columns, console=console) as bar,
-            read_ahead(api.source, settings.rebuild_batch_size) as source,
+            read_ahead(
+                api.source, settings.rebuild_batch_size, enabled=settings.rebuild_read_ahead
+            ) as source,
         ):
             task = bar.add_task("rebuild", total=total)
             result = rebuild_views(
