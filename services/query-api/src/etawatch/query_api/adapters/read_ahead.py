@@ -7,6 +7,7 @@ most a batch or two ahead. It reads until the ledger has no more events; later e
 arrived meanwhile, or a read further back than it started) are read in this process.
 """
 
+import gc
 import multiprocessing
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,11 @@ class ReaderError(RuntimeError):
 
 
 def _read(env: Mapping[str, str], batch_size: int, pipe: Connection) -> None:
-    """The reading process: every event from the first, until the ledger has no more."""
+    """The reading process: every event from the first, until the ledger has no more.
+
+    Without the cyclic garbage collector: what it keeps (the names of the aggregates met so far)
+    has no cycles, and the collector would go through all of it again and again."""
+    gc.disable()
     try:
         source = LedgerEventSource(env)
         try:
