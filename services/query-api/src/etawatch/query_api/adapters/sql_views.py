@@ -102,14 +102,29 @@ def digest(tables: Iterable[tuple[Table, Iterable[Sequence[tuple[Any, ...]]]]]) 
     return sha.hexdigest()
 
 
-def held_chunks(table: Table, rows: Mapping[Key, Row]) -> Iterator[list[tuple[Any, ...]]]:
+def held_chunks(
+    table: Table, rows: Mapping[Key, Row], made: dict[Key, tuple[Any, ...]] | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
     """Rows held in memory as the database would give them back, in key order, ``CHUNK`` at a
     time. Python orders keys as SQLite's default collation and PostgreSQL's ``C`` one do, as
-    long as a column holds one type (integers in ``Table.ints``, text elsewhere)."""
+    long as a column holds one type (integers in ``Table.ints``, text elsewhere).
+
+    ``made``: the values of rows made before (and not changed since), taken from it as they
+    are; those made now are added to it."""
     values = values_of(table)
-    ordered = [rows[key] for key in sorted(rows)]
-    for start in range(0, len(ordered), CHUNK):
-        yield list(map(values, ordered[start : start + CHUNK]))
+    keys = sorted(rows)
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start : start + CHUNK]
+        if made is None:
+            yield [values(rows[key]) for key in part]
+            continue
+        chunk = []
+        for key in part:
+            found = made.get(key)
+            if found is None:
+                found = made[key] = values(rows[key])
+            chunk.append(found)
+        yield chunk
 
 
 class SqlViewStore:
@@ -399,6 +414,9 @@ class SqlStaged:
         self.held: dict[str, dict[Key, Row]] = {table.name: {} for table in self.tables}
         """Rows of the projections not spilled, by table name and key."""
         self.held_rows = 0
+        self.made: dict[str, dict[Key, tuple[Any, ...]]] = {t.name: {} for t in self.tables}
+        """The values of rows held as a checksum made them (the document's JSON, mostly), kept
+        for the swap, which writes the same values; a row committed again is made again."""
         self.spilled: set[str] = set()
         """Projections whose rows are in the temporary tables."""
         self.sqlite = store.ph == "?"
@@ -478,8 +496,13 @@ class SqlStaged:
             for table, table_rows in rows.items():
                 held = self.held[table.name]
                 before = len(held)
-                held.update(zip(keys_of(table)(table_rows), table_rows, strict=True))
+                keys = list(keys_of(table)(table_rows))
+                held.update(zip(keys, table_rows, strict=True))
                 self.held_rows += len(held) - before
+                made = self.made[table.name]
+                if made:
+                    for key in keys:
+                        made.pop(key, None)
             if self.held_rows > self.cache_rows:
                 spill = [name for name in self.projections if name not in self.spilled]
             else:
@@ -497,6 +520,7 @@ class SqlStaged:
             self.store._write(cursor, {t: list(self.held[t.name].values()) for t in tables}, ())
             for table in tables:
                 self.held_rows -= len(self.held.pop(table.name))
+                self.made[table.name].clear()
             self.spilled.add(name)
 
     def checksum(self, tables: Sequence[Table]) -> str:
@@ -507,7 +531,7 @@ class SqlStaged:
     def _chunks(self, cursor: Any, table: Table) -> Iterator[list[tuple[Any, ...]]]:
         held = self.held.get(table.name)
         if held is not None:
-            return held_chunks(table, held)
+            return held_chunks(table, held, self.made[table.name])
         return self.store._stored_chunks(cursor, table)
 
     # --- Staged ---------------------------------------------------------------------------
@@ -557,7 +581,8 @@ class SqlStaged:
                 f"ORDER BY {', '.join(table.key)}"
             )
             return
-        values = (row for chunk in held_chunks(table, held) for row in chunk)
+        made = self.made[table.name]
+        values = (row for chunk in held_chunks(table, held, made) for row in chunk)
         if not self.sqlite:
             with cursor.copy(f"COPY {live} ({columns}) FROM STDIN") as copy:
                 for row in values:
