@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -168,10 +169,13 @@ def plain_read(stores: Stores) -> tuple[int, float]:
 def library_read_decode(api: Any) -> tuple[int, float]:
     """Without the cyclic garbage collector, as the rebuild runs: this process keeps the live
     projector's rows, which the collector would otherwise go through again and again."""
-    from etawatch.query_api.application.projector import no_cyclic_gc  # noqa: PLC0415
-
-    with no_cyclic_gc():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
         return _library_read_decode(api)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _library_read_decode(api: Any) -> tuple[int, float]:
