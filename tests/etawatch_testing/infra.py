@@ -72,11 +72,18 @@ def _admin() -> psycopg.Connection[tuple[object, ...]]:
 
 
 @contextmanager
-def postgres_database(prefix: str = "etawatch_test") -> Iterator[PostgresDatabase]:
+def postgres_database(
+    prefix: str = "etawatch_test", *, icu_locale: str | None = None
+) -> Iterator[PostgresDatabase]:
+    """A new database, dropped at the end. ``icu_locale``: its text sorted as in that language
+    (such as ``cs-CZ``), not by the server's default."""
     require_port("PostgreSQL", PG_HOST, PG_PORT)
     db = PostgresDatabase(name=f"{prefix}_{uuid.uuid4().hex[:12]}")
+    locale = (
+        f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'" if icu_locale else ""
+    )
     with _admin() as conn:
-        conn.execute(f'CREATE DATABASE "{db.name}"')
+        conn.execute(f'CREATE DATABASE "{db.name}"{locale}')
     try:
         yield db
     finally:

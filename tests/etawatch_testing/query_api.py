@@ -171,8 +171,8 @@ class MemoryViewStore:
         self.generations: dict[str, int] = {}
         self.commits = 0
 
-    def ensure(self, tables: Sequence[Table]) -> None:
-        pass
+    def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
+        return False
 
     def session(self) -> AbstractContextManager[None]:
         return nullcontext()
@@ -216,7 +216,12 @@ class MemoryViewStore:
         return self.position(projection), self.checksum(tables)
 
     @contextmanager
-    def stage(self, projections: Mapping[str, Sequence[Table]]) -> Iterator["MemoryStaged"]:
+    def stage(
+        self,
+        projections: Mapping[str, Sequence[Table]],
+        *,
+        cache_rows: int = 1_000_000,  # all in memory here
+    ) -> Iterator["MemoryStaged"]:
         yield MemoryStaged(self, projections)
 
 

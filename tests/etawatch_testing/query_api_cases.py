@@ -20,10 +20,19 @@ from fastapi.testclient import TestClient
 from etawatch.contracts.availability import Availability
 from etawatch.ledger.application.service import Ledger
 from etawatch.ledger.application.store import LedgerStore
+from etawatch.query_api.adapters.ledger_events import LedgerEventSource
+from etawatch.query_api.adapters.read_ahead import ReadAhead, ReaderError, read_ahead
+from etawatch.query_api.adapters.sql_views import SqlStaged, SqlViewStore
 from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.application.rebuild import rebuild
 from etawatch.query_api.bootstrap import QueryApi
+from etawatch.query_api.domain import facts as f
+from etawatch.query_api.domain.facts import ITEM_FACTS, Fact, ItemBaselined
+from etawatch.query_api.domain.projections import Projection
+from etawatch.query_api.domain.projections.catalog import ITEMS
 from etawatch.query_api.domain.projections.registry import all_projections
+from etawatch.query_api.domain.projections.runs import RUNS
+from etawatch.query_api.domain.rows import Row, Rows, Statement, Table
 from etawatch_testing.ledger import NOW, RunScript, Seen, closed, feed, new_ledger, placed
 from etawatch_testing.query_api import (
     HOUR,
@@ -323,11 +332,82 @@ class QueryApiCases:
         with self.other_views(world, "wrong") as api:
             api.project_once_sync()
             with api.views.transaction(commit=True) as cursor:
-                cursor.execute("UPDATE qa_orders SET customer_name = 'tampered'")
+                cursor.execute("UPDATE qa_order_docs SET customer_id = 'tampered'")
             orders = all_projections()["orders"]
             (result,) = rebuild(api.source, api.views, [orders]).views
             assert not result.equal
             assert api.views.checksum(orders.tables) == world.api.views.checksum(orders.tables)
+
+    def test_a_view_stored_otherwise_by_an_earlier_version_is_projected_again(
+        self, world: World
+    ) -> None:
+        """Upgrading over views laid out by an earlier version: a projection missing one of
+        its tables while past its first event starts again from the first event on start-up,
+        and ends equal to a fresh one; the others are left as they were."""
+        url = self.views_url("relaid")
+        first = make_api(world.ledger_env, url)
+        try:
+            first.project_once_sync()
+            with first.views.transaction(commit=True) as cursor:
+                cursor.execute("DROP TABLE qa_order_items")  # as if this version added it
+            items = all_projections()["items"]
+            kept = first.views.position_and_checksum(items.name, items.tables)
+        finally:
+            first.close()
+        again = make_api(world.ledger_env, url)  # what a restart after an upgrade does
+        try:
+            orders = all_projections()["orders"]
+            assert again.views.position("orders") == 0
+            assert again.views.generation("orders") == 1
+            assert again.views.position_and_checksum(items.name, items.tables) == kept
+            again.project_once_sync()
+            assert again.views.checksum(orders.tables) == world.api.views.checksum(orders.tables)
+        finally:
+            again.close()
+
+    def test_events_read_ahead_by_a_second_process_equal_those_read_here(self) -> None:
+        """The rebuild's reading process: the same facts, batch by batch, as reading in this
+        process; events recorded after it finished are read here; a read further back than
+        it got is read here too."""
+        env = self.store_env("ahead_ledger")
+        fill_store(env)
+        direct = LedgerEventSource(env)
+        try:
+            with read_ahead(direct, batch_size=4) as ahead:
+                assert isinstance(ahead, ReadAhead)
+                position, read = 0, list[tuple[int, f.Fact | None]]()
+                while batch := ahead.read(position, 3):
+                    read.extend(batch)
+                    position = batch[-1][0]
+                assert position == direct.head() > 0
+                assert not direct.translator._names  # nothing was translated in this process
+                assert read == list(direct.read(0, position))
+                assert ahead.read(2, 2) == direct.read(2, 2)  # further back than it has
+                writer = LedgerStore(env=env)
+                try:
+                    asyncio.run(new_ledger(writer).handle_command(placed("LATE-1", ["S1"])))
+                finally:
+                    writer.close()
+                (late,) = ahead.read(position, 10)[:1]
+                assert isinstance(late[1], f.OrderOpened)
+                assert late[1].shop_order_id == "LATE-1"
+            with read_ahead(direct, batch_size=4, enabled=False) as same:
+                assert same is direct  # ETAWATCH_REBUILD_READ_AHEAD=false
+        finally:
+            direct.close()
+
+    def test_a_reading_process_that_fails_says_why(self) -> None:
+        """The second process cannot open the store (here: a persistence module that does not
+        exist): the rebuild's first read raises with its reason."""
+        env = self.store_env("ahead_ledger")
+        source = LedgerEventSource(env)
+        try:
+            source.env = {**env, "PERSISTENCE_MODULE": "no_such_module"}
+            with read_ahead(source, batch_size=4) as ahead, pytest.raises(ReaderError) as failed:
+                ahead.read(0, 10)
+            assert "no_such_module" in str(failed.value)
+        finally:
+            source.close()
 
     def test_a_rebuild_while_a_live_projector_thread_goes_on_and_events_come(self) -> None:
         """The rebuild in this thread (its own store, as the CLI's process has); in others the
@@ -395,6 +475,50 @@ class QueryApiCases:
                 )
         finally:
             api.close()
+
+    # --- a rebuild's copies in memory, and when they spill -----------------------------------
+
+    def test_copies_in_memory_have_the_checksum_of_the_same_rows_stored(self, world: World) -> None:
+        with self.other_views(world, "checksums") as api:
+            held_and_stored_alike(api.views)
+
+    def test_copies_past_their_memory_spill_and_end_as_a_fresh_projection(
+        self, world: World
+    ) -> None:
+        with self.other_views(world, "spill_budget") as api:
+            api.project_once_sync()
+            projections = list(all_projections().values())
+            fresh = {p.name: api.views.position_and_checksum(p.name, p.tables) for p in projections}
+            # Fewer rows than the views have, more than one event makes: spilled on the way.
+            with api.views.stage({p.name: p.tables for p in projections}, cache_rows=10) as staged:
+                steps = replay(Projector(api.source, staged, projections, batch_size=1), staged)
+                assert any(sum(held.values()) > 0 for _, held in steps)  # in memory at first
+                assert steps[-1] == ({p.name for p in projections}, {})
+                for projection in projections:
+                    assert staged.checksum(projection.tables) == fresh[projection.name][1]
+                assert staged.swap(lambda _: None) == api.source.head()
+            for projection in projections:
+                now = api.views.position_and_checksum(projection.name, projection.tables)
+                assert now == fresh[projection.name], projection.name
+
+    def test_set_based_changes_spill_their_projection_only(self, world: World) -> None:
+        with self.other_views(world, "spill_changes") as api:
+            counting = CountingChanges()
+            projections: list[Projection] = [*all_projections().values(), counting]
+            api.views.ensure(counting.name, counting.tables)
+            Projector(api.source, api.views, projections).catch_up()
+            fresh = {p.name: api.views.position_and_checksum(p.name, p.tables) for p in projections}
+            with api.views.stage({p.name: p.tables for p in projections}) as staged:
+                steps = replay(Projector(api.source, staged, projections, batch_size=5), staged)
+                assert any(held.get(ITEMS_SEEN.name, 0) > 0 for _, held in steps)  # at first
+                spilled, held = steps[-1]
+                assert counting.name in spilled and ITEMS_SEEN.name not in held
+                assert not {"items", "runs"} & spilled  # the others stay in memory
+                assert held[ITEMS.name] > 0 and held[RUNS.name] > 0
+                assert staged.swap(lambda _: None) == api.source.head()
+            for projection in projections:
+                now = api.views.position_and_checksum(projection.name, projection.tables)
+                assert now == fresh[projection.name], projection.name
 
 
 class CrashError(Exception):
@@ -572,3 +696,91 @@ class ArrivingLate:
             self.found_end = True
             return []
         return self.source.read(after, limit)
+
+
+def held_and_stored_alike(views: SqlViewStore) -> None:
+    """Rows in an order no language sorts by, in more than one chunk of the checksum, with
+    None, integers, non-ASCII and escapable text: stored live, and committed to a copy held in
+    memory, they have one checksum; swapped in, they are stored as they were."""
+    rows = awkward_rows()
+    views.ensure("awkward", [AWKWARD])
+    views.commit("awkward", {AWKWARD: rows}, (), 1, 0)
+    stored = views.checksum([AWKWARD])
+    with views.stage({"awkward": [AWKWARD]}) as staged:
+        staged.commit("awkward", {AWKWARD: rows[::-1]}, (), 1, 0)
+        assert (staged.spilled, staged.held_rows) == (set(), len(rows))
+        assert staged.checksum([AWKWARD]) == stored
+        assert staged.swap(lambda _: None) == 1
+    assert views.checksum([AWKWARD]) == stored
+    assert views.load(AWKWARD, ("Z", -(2**32))) == rows[0]
+    # A row committed again after a checksum made its values is written as it is now, not as
+    # the checksum saw it (the swap takes the values the checksum made of the others).
+    with views.stage({"awkward": [AWKWARD]}) as staged:
+        staged.commit("awkward", {AWKWARD: rows}, (), 1, 0)
+        assert staged.checksum([AWKWARD]) == stored
+        changed = {**rows[0], "note": "changed after the checksum", "doc": {"v": 2}}
+        staged.commit("awkward", {AWKWARD: [changed]}, (), 2, 0)
+        assert staged.swap(lambda _: None) == 2
+    assert views.load(AWKWARD, ("Z", -(2**32))) == changed
+    assert views.load(AWKWARD, ("a", -(2**32))) == rows[1]
+
+
+def replay(projector: Projector, staged: SqlStaged) -> list[tuple[set[str], dict[str, int]]]:
+    """Catch ``staged`` up a batch at a time: after each, the projections spilled and the rows
+    held in memory per table."""
+    steps = []
+    while projector.step():
+        held = {name: len(rows) for name, rows in staged.held.items()}
+        steps.append((set(staged.spilled), held))
+    return steps
+
+
+AWKWARD = Table(
+    "qa_test_awkward",
+    key=("name", "n"),
+    columns=("note", "count"),
+    ints=frozenset({"n", "count"}),
+)
+"""A table of the checksum test: text and integer keys, a text and an integer column."""
+
+
+def awkward_rows() -> list[Row]:
+    """12,000 rows: upper case before lower, accents and a character beyond 16 bits after them
+    (in code point order, which is UTF-8's byte order), "10" before "9", integers past 32 bits."""
+    names = ["Z", "a", "z", "á", "Ž", "é", "10", "9", "\ufb01", "\U0001f38e", "", "a b"]
+    notes = [None, "", "Příliš žluťoučký kůň", "tab\there", "line\nbreak", "back\\slash"]
+    counts = [None, 0, -5, 2**53 + 1]
+    rows: list[Row] = []
+    for n in range(-1, 999):
+        for i, name in enumerate(names):
+            doc = {"ä": None, "list": [n, "ž", None], "empty": {}} if n % 2 else ["\u0000", n]
+            note, count = notes[(n + i) % len(notes)], counts[(n + i) % len(counts)]
+            rows.append({"name": name, "n": n * 2**32, "note": note, "count": count, "doc": doc})
+    return rows
+
+
+ITEMS_SEEN = Table("qa_test_items_seen", key=("supplier", "sku"))
+CHANGES_SEEN = Table(
+    "qa_test_changes_seen", key=("supplier",), columns=("changes",), ints=frozenset({"changes"}),
+    doc=False,
+)  # fmt: skip
+COUNT_CHANGE = Statement(
+    "INSERT INTO qa_test_changes_seen (supplier, changes) VALUES (?, 1) "
+    "ON CONFLICT (supplier) DO UPDATE SET changes = qa_test_changes_seen.changes + 1",
+    (CHANGES_SEEN,),
+)
+
+
+class CountingChanges:
+    """A projection of documents (each item as last seen) and of one set-based table (item
+    changes per supplier), which has no change before the first item moves."""
+
+    name = "test_counting"
+    tables: tuple[Table, ...] = (ITEMS_SEEN, CHANGES_SEEN)
+
+    def apply(self, fact: Fact, rows: Rows) -> None:
+        if isinstance(fact, ITEM_FACTS):
+            key = {"supplier": fact.supplier, "sku": fact.sku}
+            rows.put(ITEMS_SEEN, {**key, "doc": {"seq": fact.seq, "kind": type(fact).__name__}})
+            if not isinstance(fact, ItemBaselined):
+                rows.run(COUNT_CHANGE, (fact.supplier,))

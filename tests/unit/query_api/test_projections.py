@@ -8,14 +8,11 @@ import orjson
 
 from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.projections.catalog import CHANGES, ITEM_HISTORY, ITEMS
-from etawatch.query_api.domain.projections.orders import (
-    ORDER_QUERY,
-    OrdersProjection,
-    order_json,
-)
+from etawatch.query_api.domain.projections.orders import order_from_rows
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch.query_api.domain.projections.runs import HEALTH, RUNS
 from etawatch.query_api.domain.rows import MemoryRows
+from etawatch.query_api.domain.timefmt import iso
 from etawatch.query_api.entrypoints.api.schemas import (
     ChangeOut,
     ItemHistoryEntryOut,
@@ -48,16 +45,18 @@ class Story:
 
     def __call__(self, kind: type[f.Fact], **fields: Any) -> None:
         self.seq += 1
-        fact = kind(seq=self.seq, at=T0 + dt.timedelta(minutes=self.seq), **fields)
+        moments = {k: iso(v) for k, v in fields.items() if isinstance(v, dt.datetime)}
+        at = iso(T0 + dt.timedelta(minutes=self.seq))
+        fact = kind(seq=self.seq, at=at, **{**fields, **moments})
         for projection in self.projections:
             projection.apply(fact, self.rows)
 
     def order(self, shop_order_id: str) -> dict[str, Any] | None:
         """The order as the API answers it, read with the API's own queries."""
-        found = order_json(self.rows.select(OrdersProjection.tables, ORDER_QUERY, (shop_order_id,)))
+        found = order_from_rows(self.rows, shop_order_id)
         if found is None:
             return None
-        doc: dict[str, Any] = orjson.loads(found)
+        doc: dict[str, Any] = orjson.loads(orjson.dumps(found))
         OrderOut.model_validate(doc)  # what is served is what the API documents
         return doc
 

@@ -47,10 +47,16 @@ class QueryApiSettings(ServiceSettings):
     rebuild_cache_rows: int = Field(
         default=1_000_000,
         ge=0,
-        description="View rows `rebuild` keeps in memory: a one-off job with memory to spare.",
+        description="View rows `rebuild` keeps in memory, each written once at the swap; "
+        "past this, the copies go to temporary tables.",
     )
     rebuild_batch_size: int = Field(
         default=5000, ge=1, le=100_000, description="Events applied per transaction in `rebuild`."
+    )
+    rebuild_read_ahead: bool = Field(
+        default=True,
+        description="`rebuild` reads and decodes the ledger's events in a second process, "
+        "beside the one applying them: worth it with a second CPU core.",
     )
     projection_interval_seconds: float = Field(
         default=0.5, gt=0, description="Pause of the projection loop once the views are current."

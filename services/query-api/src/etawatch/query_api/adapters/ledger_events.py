@@ -18,6 +18,7 @@ from etawatch.ledger.domain.order import Order
 from etawatch.ledger.domain.runs import RunLog
 from etawatch.ledger.domain.values import stored_event_id
 from etawatch.query_api.domain import facts as f
+from etawatch.query_api.domain.timefmt import iso
 
 Event = Any
 Name = tuple[str, ...]
@@ -102,7 +103,7 @@ class Translator:
     def _first_seen(e: Event, _n: Name, seq: int) -> f.Fact:
         return f.ItemBaselined(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             supplier=e.supplier,
             sku=e.sku,
             name=e.name,
@@ -116,7 +117,7 @@ class Translator:
     def _eta_changed(e: Event, n: Name, seq: int) -> f.Fact:
         return f.ItemChanged(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             supplier=n[0],
             sku=n[1],
             previous_eta=e.previous_eta,
@@ -130,7 +131,7 @@ class Translator:
     def _availability_changed(e: Event, n: Name, seq: int) -> f.Fact:
         return f.ItemChanged(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             supplier=n[0],
             sku=n[1],
             previous_availability=e.previous_availability,
@@ -142,13 +143,15 @@ class Translator:
 
     @staticmethod
     def _went_missing(e: Event, n: Name, seq: int) -> f.Fact:
-        return f.ItemWentMissing(seq=seq, at=e.timestamp, supplier=n[0], sku=n[1], run_id=e.run_id)
+        return f.ItemWentMissing(
+            seq=seq, at=iso(e.timestamp), supplier=n[0], sku=n[1], run_id=e.run_id
+        )
 
     @staticmethod
     def _returned(e: Event, n: Name, seq: int) -> f.Fact:
         return f.ItemCameBack(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             supplier=n[0],
             sku=n[1],
             availability=e.availability,
@@ -166,19 +169,19 @@ class Translator:
     def _placed(self, e: Event, _n: Name, seq: int) -> f.Fact:
         return f.OrderOpened(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             shop_order_id=e.shop_order_id,
             customer_id=e.customer_id,
             customer_name=e.customer_name,
             locale=e.locale,
-            placed_at=e.placed_at,
+            placed_at=iso(e.placed_at),
             lines=tuple([self._line(x) for x in e.lines]),
         )
 
     def _line_added(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.OrderLineAdded(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             shop_order_id=n[0],
             line=self._line(
                 {"supplier": e.supplier, "sku": e.sku, "name": e.name, "quantity": e.quantity}
@@ -188,20 +191,24 @@ class Translator:
     @staticmethod
     def _line_removed(e: Event, n: Name, seq: int) -> f.Fact:
         return f.OrderLineRemoved(
-            seq=seq, at=e.timestamp, shop_order_id=n[0], supplier=e.supplier, sku=e.sku
+            seq=seq, at=iso(e.timestamp), shop_order_id=n[0], supplier=e.supplier, sku=e.sku
         )
 
     @staticmethod
     def _closed(e: Event, n: Name, seq: int) -> f.Fact:
         return f.OrderEnded(
-            seq=seq, at=e.timestamp, shop_order_id=n[0], reason=e.reason, closed_at=e.closed_at
+            seq=seq,
+            at=iso(e.timestamp),
+            shop_order_id=n[0],
+            reason=e.reason,
+            closed_at=iso(e.closed_at),
         )
 
     @staticmethod
     def _line_changed(e: Event, n: Name, seq: int) -> f.Fact:
         return f.LineChanged(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             shop_order_id=n[0],
             change_id=str(stored_event_id(e.originator_id, e.originator_version)),
             supplier=e.supplier,
@@ -212,19 +219,19 @@ class Translator:
             eta=e.new_eta,
             change_kind=e.change_kind,
             shift_days=e.shift_days,
-            observed_at=e.observed_at,
+            observed_at=iso(e.observed_at),
         )
 
     @staticmethod
     def _notified(e: Event, n: Name, seq: int) -> f.Fact:
         return f.CustomerWasNotified(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             shop_order_id=n[0],
             notification_id=str(e.notification_id),
             channel=e.channel,
             subject=e.subject,
-            sent_at=e.sent_at,
+            sent_at=iso(e.sent_at),
             change_ids=tuple(e.change_ids),
         )
 
@@ -232,12 +239,12 @@ class Translator:
     def _notification_failed(e: Event, n: Name, seq: int) -> f.Fact:
         return f.NotificationWasRefused(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             shop_order_id=n[0],
             notification_id=str(e.notification_id),
             reason=e.reason,
             detail=e.detail,
-            failed_at=e.failed_at,
+            failed_at=iso(e.failed_at),
             change_ids=tuple(e.change_ids),
         )
 
@@ -249,10 +256,10 @@ class Translator:
         data-quality counts None in version 1 and 2 events)."""
         return {
             "seq": seq,
-            "at": e.timestamp,
+            "at": iso(e.timestamp),
             "run_id": e.run_id,
             "supplier": n[0],
-            "started_at": e.started_at,
+            "started_at": None if e.started_at is None else iso(e.started_at),
             "items_seen": e.items_seen,
             "pages": e.pages,
             "unknown_availability": e.unknown_availability,
@@ -261,13 +268,13 @@ class Translator:
         }
 
     def _run_succeeded(self, e: Event, n: Name, seq: int) -> f.Fact:
-        return f.RunSucceeded(finished_at=e.finished_at, **self._outcome(e, n, seq))
+        return f.RunSucceeded(finished_at=iso(e.finished_at), **self._outcome(e, n, seq))
 
     def _run_failed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.RunFailed(
             reason=e.reason,
             message=e.message,
-            failed_at=e.failed_at,
+            failed_at=iso(e.failed_at),
             artifacts=None if e.artifacts is None else tuple(e.artifacts),
             **self._outcome(e, n, seq),
         )
@@ -276,23 +283,23 @@ class Translator:
     def _degraded(e: Event, n: Name, seq: int) -> f.Fact:
         return f.SupplierDegraded(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             supplier=n[0],
             consecutive_failures=e.consecutive_failures,
             last_reason=e.last_reason,
-            failing_since=e.failing_since,
+            failing_since=iso(e.failing_since),
         )
 
     @staticmethod
     def _run_compared(e: Event, n: Name, seq: int) -> f.Fact:
         return f.RunCompared(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             run_id=e.run_id,
             supplier=n[0],
             partition=int(n[1]),
-            started_at=e.started_at,
-            finished_at=e.finished_at,
+            started_at=iso(e.started_at),
+            finished_at=iso(e.finished_at),
             observations=e.observations,
             unseen=len(e.unseen),
         )
@@ -301,7 +308,7 @@ class Translator:
     def _run_not_compared(e: Event, n: Name, seq: int) -> f.Fact:
         return f.RunNotCompared(
             seq=seq,
-            at=e.timestamp,
+            at=iso(e.timestamp),
             run_id=e.run_id,
             supplier=n[0],
             partition=int(n[1]),
@@ -320,6 +327,8 @@ class LedgerEventSource:
         if store is None and env is None:
             raise ValueError("give the ledger's environment or its store")
         self._owned = store is None
+        self.env = dict(env) if store is None and env is not None else None
+        """Where a second process can open the store again (``None``: a store handed over)."""
         self.store: LedgerStore = store if store is not None else open_read_only(env or {})
         self.translator = Translator(self.created_event)
 

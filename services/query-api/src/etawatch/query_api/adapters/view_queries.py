@@ -6,8 +6,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from etawatch.query_api.adapters.view_reader import Reader
-from etawatch.query_api.domain.projections.orders import ORDER_QUERY, order_json
+import orjson
+
+from etawatch.query_api.adapters.view_reader import Params, Query, Reader
+from etawatch.query_api.domain.projections.orders import (
+    ITEMS,
+    ORDER_COLUMNS,
+    ORDERS,
+    LineState,
+    OrderRow,
+    line_state,
+    order_document,
+    order_items,
+)
 from etawatch.query_api.domain.timefmt import iso
 
 
@@ -24,10 +35,35 @@ class ViewQueries:
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self.ph = reader.ph
-        self._order_sql = ORDER_QUERY.replace("?", self.ph)
+        self._order_sql = (
+            f"SELECT {ORDER_COLUMNS} FROM {ORDERS.name} WHERE shop_order_id = {self.ph}"
+        )
+        self._item_sql = f"(supplier = {self.ph} AND sku = {self.ph})"
 
     async def order(self, shop_order_id: str) -> bytes | None:
-        return order_json(await self.reader.all(self._order_sql, (shop_order_id,)))
+        """The order and the current state of its open lines' items, read in one snapshot."""
+        parsed: list[OrderRow] = []
+
+        def items_of(found: tuple[Any, ...]) -> Query | None:
+            row: OrderRow = (*found[:6], orjson.loads(found[6]))
+            parsed.append(row)
+            keys = order_items(row)
+            if not keys:
+                return None
+            where = " OR ".join([self._item_sql] * len(keys))
+            params: Params = tuple(part for key in keys for part in key)
+            return f"SELECT supplier, sku, state FROM {ITEMS.name} WHERE {where}", params
+
+        found, items = await self.reader.one_then_all(
+            (ORDERS.name, ITEMS.name), self._order_sql, (shop_order_id,), items_of
+        )
+        if found is None:
+            return None
+        states: dict[tuple[str, str], LineState] = {
+            (supplier, sku): line_state(orjson.loads(state) if state else None)
+            for supplier, sku, state in items
+        }
+        return orjson.dumps(order_document(parsed[0], states))
 
     async def orders(self, where: OrderFilter, limit: int) -> list[tuple[Any, ...]]:
         clauses: list[str] = []
@@ -50,7 +86,7 @@ class ViewQueries:
             params.append(where.after)
         sql = (
             "SELECT shop_order_id, customer_id, status, placed_at, changed_at, max_delay_days "
-            "FROM qa_orders"
+            f"FROM {ORDERS.name}"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + f" ORDER BY shop_order_id LIMIT {ph}"
         )

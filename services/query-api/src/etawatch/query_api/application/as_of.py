@@ -2,16 +2,18 @@
 
 The same projections that build the views are applied, in memory, to the events of the order
 (or item) and of the items on its lines that the ledger had recorded by then; the order is read
-back with the same queries the API asks the views.
+back as the API assembles it from the views.
 """
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+import orjson
+
 from etawatch.query_api.domain.facts import Fact, OrderLineAdded, OrderOpened
 from etawatch.query_api.domain.projections.catalog import ITEM_HISTORY, ITEMS, CatalogProjection
-from etawatch.query_api.domain.projections.orders import ORDER_QUERY, OrdersProjection, order_json
+from etawatch.query_api.domain.projections.orders import OrdersProjection, order_from_rows
 from etawatch.query_api.domain.rows import MemoryRows, sorted_rows
 
 
@@ -44,7 +46,8 @@ def order_as_of(history: History, shop_order_id: str, moment: dt.datetime) -> by
     projection = OrdersProjection()
     for fact in facts:
         projection.apply(fact, rows)
-    return order_json(rows.select(projection.tables, ORDER_QUERY, (shop_order_id,)))
+    found = order_from_rows(rows, shop_order_id)
+    return None if found is None else orjson.dumps(found)
 
 
 def item_as_of(

@@ -36,14 +36,17 @@ class BatchRows:
         self._store = store
         self.known = known or Known()
         self._tables: dict[str, Table] = {}
+        self._known: dict[str, dict[Key, Row]] = {}
+        """``known.rows`` of each table met so far (looked up once per batch)."""
         self._dirty: dict[str, dict[Key, Row]] = {}
         self._changes: list[tuple[Statement, list[Params]]] = []
         self._waiting: dict[Statement, list[Params]] = {}
 
     def get(self, table: Table, key: Key) -> Row | None:
-        cached = self.known.rows.get(table.name)
-        if cached is None:
-            cached = self.known.rows[table.name] = {}
+        try:
+            cached = self._known[table.name]
+        except KeyError:
+            cached = self._known[table.name] = self.known.rows.setdefault(table.name, {})
         row = cached.get(key)
         if row is None:
             if self.known.complete:
@@ -54,9 +57,16 @@ class BatchRows:
 
     def put(self, table: Table, row: Row) -> None:
         key = table.key_of(row)
-        self._tables[table.name] = table
-        self.known.rows.setdefault(table.name, {})[key] = row
-        self._dirty.setdefault(table.name, {})[key] = row
+        try:
+            self._dirty[table.name][key] = row
+        except KeyError:
+            self._tables[table.name] = table
+            self._dirty[table.name] = {key: row}
+        try:
+            self._known[table.name][key] = row
+        except KeyError:
+            self._known[table.name] = self.known.rows.setdefault(table.name, {})
+            self._known[table.name][key] = row
 
     def run(self, statement: Statement, params: Params) -> None:
         if statement.batched:

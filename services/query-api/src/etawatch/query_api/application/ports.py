@@ -70,12 +70,18 @@ class ViewStore(Target, Protocol):
     """The views' database. ``commit`` writes rows, changes and the position in one
     transaction."""
 
-    def stage(self, projections: Mapping[str, Sequence[Table]]) -> AbstractContextManager[Staged]:
+    def stage(
+        self, projections: Mapping[str, Sequence[Table]], *, cache_rows: int = 1_000_000
+    ) -> AbstractContextManager[Staged]:
         """Empty copies of these projections' tables, at position 0, private to the caller and
-        dropped when the context ends (swapped in or not)."""
+        dropped when the context ends (swapped in or not). ``cache_rows``: how many rows the
+        copies may keep in memory rather than in the database."""
         ...
 
-    def ensure(self, tables: Sequence[Table]) -> None: ...
+    def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
+        """Create the projection's tables where missing; start it again from the first event
+        (and return true) when it was stored by a version that laid it out otherwise."""
+        ...
 
     def position_and_checksum(self, projection: str, tables: Sequence[Table]) -> tuple[int, str]:
         """The projection's position and the checksum of its tables, read at one moment."""

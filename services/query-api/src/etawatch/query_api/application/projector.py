@@ -22,10 +22,10 @@ Progress = Callable[[int], None]
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
+def no_cyclic_gc() -> Iterator[None]:
     """Rows are plain dicts and lists, freed by reference counting: while a batch builds a
     great many of them, the cyclic collector would only scan the rows kept between batches
-    again and again."""
+    again and again (a rebuild keeps every row: it runs wholly inside this)."""
     if not gc.isenabled():
         yield
         return
@@ -81,7 +81,7 @@ class Projector:
         limit = self.batch_size if stop is None else min(self.batch_size, stop - start)
         if limit <= 0:
             return 0
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             batch = self.source.read(after=start, limit=limit)
             if not batch:
                 return 0

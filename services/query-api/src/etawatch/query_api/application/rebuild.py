@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from etawatch.query_api.application.ports import EventSource, ViewStore
-from etawatch.query_api.application.projector import Progress, Projector
+from etawatch.query_api.application.projector import Progress, Projector, no_cyclic_gc
 from etawatch.query_api.domain.projections import Projection
 
 
@@ -61,9 +61,29 @@ def rebuild(
     progress: Progress | None = None,
 ) -> Rebuild:
     """Rebuild ``projections`` in one pass over the events; see the module's docstring."""
+    with no_cyclic_gc():
+        return _rebuild(
+            source,
+            store,
+            projections,
+            batch_size=batch_size,
+            cache_rows=cache_rows,
+            progress=progress,
+        )
+
+
+def _rebuild(
+    source: EventSource,
+    store: ViewStore,
+    projections: Sequence[Projection],
+    *,
+    batch_size: int,
+    cache_rows: int,
+    progress: Progress | None,
+) -> Rebuild:
     for projection in projections:  # views made before this version get their new tables
-        store.ensure(projection.tables)
-    with store.stage({p.name: p.tables for p in projections}) as staged:
+        store.ensure(projection.name, projection.tables)
+    with store.stage({p.name: p.tables for p in projections}, cache_rows=cache_rows) as staged:
         # A live projector may commit while these are read: each view is compared at its own.
         read = {p.name: store.position_and_checksum(p.name, p.tables) for p in projections}
         marks = {name: position for name, (position, _) in read.items()}

@@ -10,10 +10,11 @@ after the batch's documents are written, so a set-based table is never also ``pu
 for answers ``as_of`` a moment, and for tests.
 """
 
+import operator
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
@@ -34,15 +35,24 @@ class Table:
     lookups: tuple[tuple[str, ...], ...] = ()
     """Indexes the statements need while the table is written: created with it."""
     doc: bool = True
+    key_of: Callable[[Row], Key] = field(init=False, repr=False, compare=False)
+    """A row's key (made once per table: it runs for every row a projection writes)."""
+
+    def __post_init__(self) -> None:
+        key_of: Callable[[Row], Key]
+        if len(self.key) == 1:
+            name = self.key[0]
+
+            def key_of(row: Row) -> Key:
+                return (row[name],)
+
+        else:
+            key_of = cast(Callable[[Row], Key], operator.itemgetter(*self.key))
+        object.__setattr__(self, "key_of", key_of)
 
     @property
     def all_columns(self) -> tuple[str, ...]:
         return (*self.key, *self.columns, *(("doc",) if self.doc else ()))
-
-    def key_of(self, row: Row) -> Key:
-        if len(self.key) == 1:
-            return (row[self.key[0]],)
-        return tuple([row[c] for c in self.key])
 
 
 @dataclass(frozen=True, eq=False)

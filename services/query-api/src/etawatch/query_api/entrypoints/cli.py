@@ -97,6 +97,7 @@ def rebuild(
 ) -> None:
     """Replay views from the first event beside the live ones, check that they equal them, and
     swap them in (the live views answer meanwhile)."""
+    from etawatch.query_api.adapters.read_ahead import ReaderError, read_ahead  # noqa: PLC0415
     from etawatch.query_api.application.rebuild import rebuild as rebuild_views  # noqa: PLC0415
     from etawatch.query_api.bootstrap import build  # noqa: PLC0415
     from etawatch.query_api.domain.projections.registry import all_projections  # noqa: PLC0415
@@ -119,16 +120,25 @@ def rebuild(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("rebuild", total=total)
-        result = rebuild_views(
-            api.source,
-            api.views,
-            chosen,
-            batch_size=settings.rebuild_batch_size,
-            cache_rows=settings.rebuild_cache_rows,
-            progress=lambda n: bar.advance(task, n),
-        )
+    try:
+        with (
+            Progress(*columns, console=console) as bar,
+            read_ahead(
+                api.source, settings.rebuild_batch_size, enabled=settings.rebuild_read_ahead
+            ) as source,
+        ):
+            task = bar.add_task("rebuild", total=total)
+            result = rebuild_views(
+                source,
+                api.views,
+                chosen,
+                batch_size=settings.rebuild_batch_size,
+                cache_rows=settings.rebuild_cache_rows,
+                progress=lambda n: bar.advance(task, n),
+            )
+    except ReaderError as exc:
+        console.print(f"rebuild stopped, the live views are as they were: {exc}", markup=False)
+        raise typer.Exit(1) from None
     console.print(
         f"replayed {result.events} events in {result.seconds:.1f} s "
         f"({result.events_per_second:,.0f}/s); the new views answer from event "

@@ -11,7 +11,6 @@ from etawatch.query_api.domain.facts import (
     ItemWentMissing,
 )
 from etawatch.query_api.domain.rows import Row, Rows, Table
-from etawatch.query_api.domain.timefmt import iso
 
 ITEMS = Table(
     "qa_items", key=("supplier", "sku"), columns=("changed_seq",), ints=frozenset({"changed_seq"})
@@ -24,7 +23,7 @@ ItemFact = ItemBaselined | ItemChanged | ItemWentMissing | ItemCameBack
 
 def history_entry(fact: ItemFact, kind: str, item: dict[str, Any]) -> dict[str, Any]:
     return {
-        "at": iso(fact.at),
+        "at": fact.at,
         "kind": kind,
         "availability": item["availability"],
         "availability_raw": item["availability_raw"],
@@ -37,7 +36,7 @@ def history_entry(fact: ItemFact, kind: str, item: dict[str, Any]) -> dict[str, 
 
 def next_item_state(fact: ItemFact, current: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     """The item's document after ``fact``, and what kind of entry the fact is in its history."""
-    at = iso(fact.at)
+    at = fact.at
     if isinstance(fact, ItemBaselined):
         doc: dict[str, Any] = {
             "supplier": fact.supplier,
@@ -128,7 +127,7 @@ def change_doc(
     previous = before["doc"] if before else None
     return {
         "cursor": str(fact.seq),
-        "at": iso(fact.at),
+        "at": fact.at,
         "kind": kind,
         "supplier": fact.supplier,
         "sku": fact.sku,

@@ -1,19 +1,22 @@
-# ruff: noqa: S608 - only fixed table and column names are formatted into the SQL
 """Orders with their lines: each line's current supplier state, its history since the order was
 placed, how many days it slipped, and the notifications the customer was sent.
 
-An order is one row and each line another; a line's history and the order's notifications are
-appended to them as JSON text. An item's change is two statements whatever the number of orders
-holding it: one updates every open line of the item, one the orders those lines belong to. The
-API assembles an order from its row and its lines (``ORDER_QUERY``, ``order_json``).
+An order is one row: the columns the API filters on, and a document with its lines, each line's
+history and the order's notifications. A line of an open order does not copy its item's state:
+the projection keeps each item's current state once (``qa_order_items``), with the open orders
+holding it, and the API joins the two when it answers (``order_document``). An item's change
+therefore rewrites the item's row and, for the filters, each open order holding it (its
+``changed_at`` and largest delay) - never a copy of the state per line. When an order closes,
+its lines keep the state they closed with, in the order's document.
 
-The projection keeps its own copy of every item's current state (``qa_order_item_state``), so
-it can be rebuilt on its own and a new line starts from what the supplier said at that moment.
+The projection keeps its own copy of every item's state, so it can be rebuilt on its own and a
+line starts from what the supplier said at the moment it was ordered.
 """
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Mapping
+from typing import Any, cast
 
 import orjson
 
@@ -35,145 +38,83 @@ from etawatch.query_api.domain.facts import (
     OrderOpened,
 )
 from etawatch.query_api.domain.projections.catalog import next_item_state
-from etawatch.query_api.domain.rows import Params, Rows, Statement, Table
-from etawatch.query_api.domain.timefmt import iso
+from etawatch.query_api.domain.rows import Row, Rows, Table
 
 ORDERS = Table(
-    "qa_orders",
+    "qa_order_docs",
     key=("shop_order_id",),
-    columns=(
-        "customer_id",
-        "customer_name",
-        "locale",
-        "status",
-        "placed_at",
-        "closed_at",
-        "changed_at",
-        "changed_seq",
-        "max_delay_days",
-        "notifications",
-    ),
+    columns=("customer_id", "status", "placed_at", "changed_at", "changed_seq", "max_delay_days"),
     ints=frozenset({"changed_seq", "max_delay_days"}),
     indexes=(("customer_id",), ("status",), ("changed_at",)),
-    doc=False,
 )
-LINES = Table(
-    "qa_order_lines",
-    key=("shop_order_id", "line_no"),
-    columns=(
-        "supplier",
-        "sku",
-        "name",
-        "quantity",
-        "availability",
-        "availability_raw",
-        "eta",
-        "missing",
-        "eta_at_order",
-        "eta_at_order_day",
-        "status_changed_at",
-        "delay_days",
-        "open",
-        "history",
-    ),
-    ints=frozenset({"line_no", "quantity", "missing", "eta_at_order_day", "delay_days", "open"}),
-    lookups=(("supplier", "sku"),),
-    doc=False,
-)
-"""``eta_at_order_day``: the day number of the latest date of ``eta_at_order``; ``open``: 1
-while the order is open (a closed order's lines keep the state they closed with)."""
-ITEM_STATE = Table("qa_order_item_state", key=("supplier", "sku"))
+"""``doc``: ``customer_name``, ``locale``, ``closed_at``, ``lines`` and ``notifications``. A
+line holds ``line_no``, ``supplier``, ``sku``, ``name``, ``quantity``, ``eta_at_order``,
+``delay_days`` (kept as its item changes, for the order's largest delay) and ``history``; once the
+order is closed, also ``state``: what its item's state was then."""
+ITEMS = Table("qa_order_items", key=("supplier", "sku"), columns=("state",))
+"""``state``: the item's current state (JSON text, what the API joins to open lines); ``doc``:
+the open orders holding the item, as an object of shop order ids (an ordered set)."""
 
 OPEN = "open"
-_BOTH = (ORDERS, LINES)
-_LINE_VALUES = (
-    "shop_order_id, line_no, supplier, sku, name, quantity, availability, availability_raw, "
-    "eta, missing, eta_at_order, eta_at_order_day, status_changed_at, delay_days, open, history"
-)
-_MAX_DELAY = (
-    "(SELECT MAX(l.delay_days) FROM qa_order_lines l "
-    "WHERE l.shop_order_id = qa_orders.shop_order_id)"
-)
-
-OPEN_ORDER = Statement(
-    "INSERT INTO qa_orders (shop_order_id, customer_id, customer_name, locale, status, "
-    "placed_at, closed_at, changed_at, changed_seq, max_delay_days, notifications) "
-    "VALUES (?, ?, ?, ?, 'open', ?, NULL, ?, ?, ?, '') ON CONFLICT (shop_order_id) DO NOTHING",
-    (ORDERS,),
-    batched=True,
-)
-OPEN_LINE = Statement(
-    f"INSERT INTO qa_order_lines ({_LINE_VALUES}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '') "
-    "ON CONFLICT (shop_order_id, line_no) DO NOTHING",
-    (LINES,),
-    batched=True,
-)
-ADD_LINE = Statement(
-    f"INSERT INTO qa_order_lines ({_LINE_VALUES}) "
-    "SELECT o.shop_order_id, (SELECT COALESCE(MAX(l.line_no), 0) + 1 FROM qa_order_lines l "
-    "WHERE l.shop_order_id = o.shop_order_id), ?, ?, ?, CAST(? AS BIGINT), ?, ?, ?, "
-    "CAST(? AS BIGINT), ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT), "
-    "CASE WHEN o.status = 'open' THEN 1 ELSE 0 END, '' "
-    "FROM qa_orders o WHERE o.shop_order_id = ?",
-    _BOTH,
-)
-REMOVE_LINES = Statement(
-    "DELETE FROM qa_order_lines WHERE shop_order_id = ? AND supplier = ? AND sku = ?", (LINES,)
-)
-CLOSE_ORDER = Statement(
-    "UPDATE qa_orders SET status = ?, closed_at = ? WHERE shop_order_id = ?", (ORDERS,)
-)
-CLOSE_LINES = Statement("UPDATE qa_order_lines SET open = 0 WHERE shop_order_id = ?", (LINES,))
-ADD_LINE_HISTORY = Statement(
-    "UPDATE qa_order_lines SET history = history || "
-    "CASE WHEN history = '' THEN '' ELSE ',' END || ? "
-    "WHERE shop_order_id = ? AND supplier = ? AND sku = ?",
-    (LINES,),
-)
-ADD_NOTIFICATION = Statement(
-    "UPDATE qa_orders SET notifications = notifications || "
-    "CASE WHEN notifications = '' THEN '' ELSE ',' END || ? WHERE shop_order_id = ?",
-    (ORDERS,),
-)
-TOUCH_ORDER = Statement(
-    f"UPDATE qa_orders SET changed_at = ?, changed_seq = ?, max_delay_days = {_MAX_DELAY} "
-    "WHERE shop_order_id = ?",
-    _BOTH,
-)
-FOLLOW_ITEM_LINES = Statement(
-    "UPDATE qa_order_lines SET availability = ?, availability_raw = ?, eta = ?, missing = ?, "
-    "status_changed_at = ?, "
-    "eta_at_order = CASE WHEN eta_at_order IS NULL THEN ? ELSE eta_at_order END, "
-    "eta_at_order_day = COALESCE(eta_at_order_day, CAST(? AS BIGINT)), "
-    "delay_days = CAST(? AS BIGINT) - COALESCE(eta_at_order_day, CAST(? AS BIGINT)) "
-    "WHERE supplier = ? AND sku = ? AND open = 1",
-    (LINES,),
-)
-FOLLOW_ITEM_ORDERS = Statement(
-    f"UPDATE qa_orders SET changed_at = ?, changed_seq = ?, max_delay_days = {_MAX_DELAY} "
-    "WHERE shop_order_id IN (SELECT l.shop_order_id FROM qa_order_lines l "
-    "WHERE l.supplier = ? AND l.sku = ? AND l.open = 1)",
-    _BOTH,
-)
-
-ORDER_QUERY = (
-    "SELECT o.shop_order_id, o.customer_id, o.customer_name, o.locale, o.status, o.placed_at, "
-    "o.closed_at, o.changed_at, o.max_delay_days, o.notifications, l.line_no, l.supplier, l.sku, "
-    "l.name, l.quantity, l.availability, l.availability_raw, l.eta, l.missing, l.eta_at_order, "
-    "l.status_changed_at, l.delay_days, l.history "
-    "FROM qa_orders o LEFT JOIN qa_order_lines l ON l.shop_order_id = o.shop_order_id "
-    "WHERE o.shop_order_id = ? ORDER BY l.line_no"
-)
-"""An order and its lines, one row per line (one row with no line for an order without)."""
 
 ItemFact = ItemBaselined | ItemChanged | ItemWentMissing | ItemCameBack
-_NOTIFICATIONS = (CustomerWasNotified, NotificationWasRefused)
+_ORDER_FACTS = (
+    OrderEnded,
+    OrderLineAdded,
+    OrderLineRemoved,
+    LineChanged,
+    CustomerWasNotified,
+    NotificationWasRefused,
+)
+
+LineState = tuple[str | None, str | None, dict[str, Any] | None, bool, str | None, int | None]
+"""What a line shows of its item: availability, its raw text, ETA, missing, when it last
+changed, and the day number of the ETA's latest date (``None``: no date)."""
+_UNSEEN: LineState = (None, None, None, False, None, None)
+
+
+def _day(eta: dict[str, Any] | None) -> int | None:
+    """The day number of an ETA's latest date: delays are differences of these."""
+    if not eta:
+        return None
+    latest = eta.get("latest")
+    return _ordinal(latest) if latest else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _ordinal(date: str) -> int:
+    """ETAs fall on few dates (ends of months, quarters): each is parsed once."""
+    return dt.date.fromisoformat(date).toordinal()
+
+
+def line_state(state: dict[str, Any] | None) -> LineState:
+    if state is None:
+        return _UNSEEN
+    eta = state["eta"]
+    return (
+        state["availability"],
+        state["availability_raw"],
+        eta,
+        bool(state["missing"]),
+        state["last_changed_at"],
+        _day(eta),
+    )
+
+
+def _shown(state: LineState) -> dict[str, Any]:
+    """What a line shows of its item's state; a closed order's lines keep it."""
+    return {
+        "availability": state[0],
+        "availability_raw": state[1],
+        "eta": state[2],
+        "missing": state[3],
+        "status_changed_at": state[4],
+    }
 
 
 class OrdersProjection:
     name = "orders"
-    tables: tuple[Table, ...] = (ORDERS, LINES, ITEM_STATE)
+    tables: tuple[Table, ...] = (ORDERS, ITEMS)
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if isinstance(fact, ITEM_FACTS):
@@ -182,126 +123,187 @@ class OrdersProjection:
         if isinstance(fact, OrderOpened):
             _open(fact, rows)
             return
-        if isinstance(fact, OrderEnded):
-            rows.run(CLOSE_ORDER, (fact.reason, iso(fact.closed_at), fact.shop_order_id))
-            rows.run(CLOSE_LINES, (fact.shop_order_id,))
-        elif isinstance(fact, OrderLineAdded):
-            line = fact.line
-            state = _line_state(rows, line)
-            rows.run(
-                ADD_LINE,
-                (line.supplier, line.sku, line.name, line.quantity, *state, fact.shop_order_id),
-            )
-        elif isinstance(fact, OrderLineRemoved):
-            rows.run(REMOVE_LINES, (fact.shop_order_id, fact.supplier, fact.sku))
-        elif isinstance(fact, LineChanged):
-            rows.run(
-                ADD_LINE_HISTORY,
-                (_json(line_change(fact)), fact.shop_order_id, fact.supplier, fact.sku),
-            )
-        elif isinstance(fact, _NOTIFICATIONS):
-            rows.run(ADD_NOTIFICATION, (_json(notification(fact)), fact.shop_order_id))
-        else:
+        if not isinstance(fact, _ORDER_FACTS):
             return
-        rows.run(TOUCH_ORDER, (iso(fact.at), fact.seq, fact.shop_order_id))
+        order = rows.get(ORDERS, (fact.shop_order_id,))
+        if order is None:
+            return
+        doc = order["doc"]
+        if isinstance(fact, OrderEnded):
+            _close(order, fact, rows)
+        elif isinstance(fact, OrderLineAdded):
+            _add_line(order, fact.line, rows)
+        elif isinstance(fact, OrderLineRemoved):
+            key = (fact.supplier, fact.sku)
+            doc["lines"] = [x for x in doc["lines"] if (x["supplier"], x["sku"]) != key]
+            _let_go(order, rows, [key])
+        elif isinstance(fact, LineChanged):
+            for line in doc["lines"]:
+                if line["supplier"] == fact.supplier and line["sku"] == fact.sku:
+                    line["history"].append(line_change(fact))
+        else:
+            doc["notifications"].append(notification(fact))
+        _touch(order, fact, rows)
 
 
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
+def item_line_state(item: Row | None) -> LineState:
+    """The line state of an item's row, parsed once and kept on the row (not stored: the store
+    writes only the table's columns and ``doc``)."""
+    if item is None:
+        return _UNSEEN
+    state: LineState | None = item.get("line")
+    if state is None:
+        state = item["line"] = line_state(orjson.loads(item["state"]) if item["state"] else None)
+    return state
 
 
-def _day(eta: dict[str, Any] | None) -> int | None:
-    """The day number of an ETA's latest date: delays are differences of these."""
-    if not eta or not eta.get("latest"):
-        return None
-    return dt.date.fromisoformat(str(eta["latest"])).toordinal()
+def _max_delay(lines: list[dict[str, Any]]) -> int | None:
+    known = [delay for line in lines if (delay := line["delay_days"]) is not None]
+    return max(known) if known else None
+
+
+def _touch(order: Row, fact: Fact, rows: Rows) -> None:
+    order["changed_at"] = fact.at
+    order["changed_seq"] = fact.seq
+    order["max_delay_days"] = _max_delay(order["doc"]["lines"])
+    rows.put(ORDERS, order)
+
+
+def _hold(rows: Rows, shop_order_id: str, supplier: str, sku: str) -> LineState:
+    """Count the order among the item's holders; the item's line state."""
+    key = (supplier, sku)
+    item = rows.get(ITEMS, key)
+    if item is None:
+        item = {"supplier": supplier, "sku": sku, "state": None, "doc": {}}
+    holders: dict[str, int] = item["doc"]
+    if shop_order_id not in holders:
+        holders[shop_order_id] = 1
+        rows.put(ITEMS, item)
+    return item_line_state(item)
+
+
+def _let_go(order: Row, rows: Rows, keys: list[tuple[str, str]]) -> None:
+    shop_order_id = order["shop_order_id"]
+    for key in keys:
+        item = rows.get(ITEMS, key)
+        if item is not None and item["doc"].pop(shop_order_id, None) is not None:
+            rows.put(ITEMS, item)
+
+
+def _new_line(number: int, line: LineFact, state: LineState) -> dict[str, Any]:
+    dated = state[5] is not None
+    return {
+        "line_no": number,
+        "supplier": line.supplier,
+        "sku": line.sku,
+        "name": line.name,
+        "quantity": line.quantity,
+        "eta_at_order": state[2] if dated else None,
+        "delay_days": 0 if dated else None,
+        "history": [],
+    }
+
+
+def _open(fact: OrderOpened, rows: Rows) -> None:
+    shop_order_id = fact.shop_order_id
+    if rows.get(ORDERS, (shop_order_id,)) is not None:
+        return  # the same order again: the first one stands
+    lines = [
+        _new_line(number, line, _hold(rows, shop_order_id, line.supplier, line.sku))
+        for number, line in enumerate(fact.lines, start=1)
+    ]
+    rows.put(
+        ORDERS,
+        {
+            "shop_order_id": shop_order_id,
+            "customer_id": fact.customer_id,
+            "status": OPEN,
+            "placed_at": fact.placed_at,
+            "changed_at": fact.at,
+            "changed_seq": fact.seq,
+            "max_delay_days": _max_delay(lines),
+            "doc": {
+                "customer_name": fact.customer_name,
+                "locale": fact.locale,
+                "closed_at": None,
+                "lines": lines,
+                "notifications": [],
+            },
+        },
+    )
+
+
+def _add_line(order: Row, line: LineFact, rows: Rows) -> None:
+    lines = order["doc"]["lines"]
+    number = max((x["line_no"] for x in lines), default=0) + 1
+    if order["status"] == OPEN:
+        state = _hold(rows, order["shop_order_id"], line.supplier, line.sku)
+        lines.append(_new_line(number, line, state))
+        return
+    state = item_line_state(rows.get(ITEMS, (line.supplier, line.sku)))
+    new = _new_line(number, line, state)
+    new["state"] = _shown(state)  # a line added to a closed order is closed at once
+    lines.append(new)
+
+
+def _close(order: Row, fact: OrderEnded, rows: Rows) -> None:
+    was_open = order["status"] == OPEN
+    order["status"] = fact.reason
+    order["doc"]["closed_at"] = fact.closed_at
+    if not was_open:
+        return
+    held = {}
+    for line in order["doc"]["lines"]:
+        key = (line["supplier"], line["sku"])
+        line["state"] = _shown(item_line_state(rows.get(ITEMS, key)))
+        held[key] = True
+    _let_go(order, rows, list(held))
 
 
 def _follow_item(fact: ItemFact, rows: Rows) -> None:
     key = (fact.supplier, fact.sku)
-    current = rows.get(ITEM_STATE, key)
-    _kind, state = next_item_state(fact, current["doc"] if current else None)
-    rows.put(ITEM_STATE, {"supplier": fact.supplier, "sku": fact.sku, "doc": state})
-    at, eta, day = iso(fact.at), _json(state["eta"]), _day(state["eta"])
-    rows.run(
-        FOLLOW_ITEM_LINES,
-        (
-            state["availability"],
-            state["availability_raw"],
-            eta,
-            int(state["missing"]),
-            at,
-            eta if day is not None else None,
-            day,
-            day,
-            day,
-            *key,
-        ),
-    )
-    rows.run(FOLLOW_ITEM_ORDERS, (at, fact.seq, *key))
-
-
-_UNSEEN: Params = (None, None, None, 0, None, None, None, None)
-
-
-def _line_state(rows: Rows, line: LineFact) -> Params:
-    """A new line's state columns, ``availability`` to ``delay_days``: the item's now.
-
-    Kept on the item's row (not stored: the store writes only its key and ``doc``) for the
-    next line of the same item."""
-    found = rows.get(ITEM_STATE, (line.supplier, line.sku))
-    if found is None:
-        return _UNSEEN
-    columns: Params | None = found.get("line")
-    if columns is None:
-        columns = found["line"] = _state_columns(found["doc"])
-    return columns
-
-
-def _state_columns(state: dict[str, Any]) -> Params:
-    eta, day = _json(state["eta"]), _day(state["eta"])
-    known = day is not None
-    return (
-        state["availability"],
-        state["availability_raw"],
-        eta,
-        int(state["missing"]),
-        eta if known else None,
-        day,
-        state["last_changed_at"],
-        0 if known else None,
-    )
-
-
-def _open(fact: OrderOpened, rows: Rows) -> None:
-    at = iso(fact.at)
-    delays: list[int] = []
-    for number, line in enumerate(fact.lines, start=1):
-        state = _line_state(rows, line)
-        if state[-1] is not None:
-            delays.append(state[-1])
-        head = (fact.shop_order_id, number, line.supplier, line.sku, line.name, line.quantity)
-        rows.run(OPEN_LINE, (*head, *state))
-    rows.run(
-        OPEN_ORDER,
-        (
-            fact.shop_order_id,
-            fact.customer_id,
-            fact.customer_name,
-            fact.locale,
-            iso(fact.placed_at),
-            at,
-            fact.seq,
-            max(delays) if delays else None,
-        ),
-    )
+    item = rows.get(ITEMS, key)
+    current = orjson.loads(item["state"]) if item is not None and item["state"] else None
+    _kind, state = next_item_state(fact, current)
+    holders: dict[str, int] = item["doc"] if item is not None else {}
+    item = {
+        "supplier": fact.supplier,
+        "sku": fact.sku,
+        "state": orjson.dumps(state).decode(),
+        "doc": holders,
+        "line": line_state(state),
+    }
+    rows.put(ITEMS, item)
+    if not holders:
+        return
+    at, seq, eta, day = fact.at, fact.seq, state["eta"], item["line"][5]
+    supplier, sku = key
+    for shop_order_id in holders:
+        order = rows.get(ORDERS, (shop_order_id,))
+        if order is None:
+            continue
+        lines = order["doc"]["lines"]
+        for line in lines:
+            if line["sku"] != sku or line["supplier"] != supplier:
+                continue
+            if day is None:
+                line["delay_days"] = None
+            elif line["eta_at_order"] is None:  # its first dated ETA since the order
+                line["eta_at_order"] = eta
+                line["delay_days"] = 0
+            else:
+                line["delay_days"] = day - cast(int, _day(line["eta_at_order"]))
+        order["changed_at"] = at
+        order["changed_seq"] = seq
+        order["max_delay_days"] = _max_delay(lines)
+        rows.put(ORDERS, order)
 
 
 def line_change(fact: LineChanged) -> dict[str, Any]:
     return {
         "change_id": fact.change_id,
-        "at": iso(fact.at),
-        "observed_at": iso(fact.observed_at),
+        "at": fact.at,
+        "observed_at": fact.observed_at,
         "change_kind": fact.change_kind,
         "shift_days": fact.shift_days,
         "previous_availability": fact.previous_availability,
@@ -318,7 +320,7 @@ def notification(fact: CustomerWasNotified | NotificationWasRefused) -> dict[str
             "outcome": "sent",
             "channel": fact.channel,
             "subject": fact.subject,
-            "at": iso(fact.sent_at),
+            "at": fact.sent_at,
             "reason": None,
             "change_ids": list(fact.change_ids),
         }
@@ -327,52 +329,81 @@ def notification(fact: CustomerWasNotified | NotificationWasRefused) -> dict[str
         "outcome": "failed",
         "channel": "email",
         "subject": None,
-        "at": iso(fact.failed_at),
+        "at": fact.failed_at,
         "reason": f"{fact.reason}: {fact.detail}",
         "change_ids": list(fact.change_ids),
     }
 
 
-def _fragment(text: str | None) -> orjson.Fragment | None:
-    return None if text is None else orjson.Fragment(text)
+ORDER_COLUMNS = "shop_order_id, customer_id, status, placed_at, changed_at, max_delay_days, doc"
+"""What ``order_document`` reads of an order's row."""
+
+OrderRow = tuple[str, str, str, str, str, int | None, dict[str, Any]]
+"""An order's row as ``ORDER_COLUMNS`` reads it, ``doc`` parsed."""
 
 
-def order_json(found: Sequence[Sequence[Any]]) -> bytes | None:
-    """The API's order document from the rows of ``ORDER_QUERY`` (``None``: no such order); the
-    JSON stored in the rows goes out as it is."""
-    if not found:
-        return None
-    order = found[0]
-    lines = [row[10:] for row in found if row[10] is not None]
-    doc = {
-        "shop_order_id": order[0],
-        "order_id": str(order_id(order[0])),
-        "customer_id": order[1],
-        "customer_name": order[2],
-        "locale": order[3],
-        "status": order[4],
-        "placed_at": order[5],
-        "closed_at": order[6],
-        "changed_at": order[7],
-        "max_delay_days": order[8],
-        "lines": [
+def order_items(found: OrderRow) -> list[tuple[str, str]]:
+    """The items whose current state the order's document shows (none once it is closed)."""
+    if found[2] != OPEN:
+        return []
+    return sorted({(line["supplier"], line["sku"]) for line in found[6]["lines"]})
+
+
+def order_document(found: OrderRow, states: Mapping[tuple[str, str], LineState]) -> dict[str, Any]:
+    """The API's order from its row and the line state of each of its items
+    (``item_line_state``; an item not given is one never seen)."""
+    shop_order_id, customer_id, status, placed_at, changed_at, max_delay_days, doc = found
+    lines = []
+    for line in doc["lines"]:
+        shown = line.get("state")
+        if shown is None:
+            shown = _shown(states.get((line["supplier"], line["sku"]), _UNSEEN))
+        lines.append(
             {
-                "line_no": line[0],
-                "supplier": line[1],
-                "sku": line[2],
-                "name": line[3],
-                "quantity": line[4],
-                "availability": line[5],
-                "availability_raw": line[6],
-                "eta": _fragment(line[7]),
-                "missing": bool(line[8]),
-                "eta_at_order": _fragment(line[9]),
-                "status_changed_at": line[10],
-                "delay_days": line[11],
-                "history": orjson.Fragment(f"[{line[12]}]"),
+                "line_no": line["line_no"],
+                "supplier": line["supplier"],
+                "sku": line["sku"],
+                "name": line["name"],
+                "quantity": line["quantity"],
+                "availability": shown["availability"],
+                "availability_raw": shown["availability_raw"],
+                "eta": shown["eta"],
+                "missing": shown["missing"],
+                "eta_at_order": line["eta_at_order"],
+                "status_changed_at": shown["status_changed_at"],
+                "delay_days": line["delay_days"],
+                "history": line["history"],
             }
-            for line in lines
-        ],
-        "notifications": orjson.Fragment(f"[{order[9]}]"),
+        )
+    return {
+        "shop_order_id": shop_order_id,
+        "order_id": str(order_id(shop_order_id)),
+        "customer_id": customer_id,
+        "customer_name": doc["customer_name"],
+        "locale": doc["locale"],
+        "status": status,
+        "placed_at": placed_at,
+        "closed_at": doc["closed_at"],
+        "changed_at": changed_at,
+        "max_delay_days": max_delay_days,
+        "lines": lines,
+        "notifications": doc["notifications"],
     }
-    return orjson.dumps(doc)
+
+
+def order_from_rows(rows: Rows, shop_order_id: str) -> dict[str, Any] | None:
+    """``order_document`` from rows in memory (answers ``as_of`` a moment, tests)."""
+    order = rows.get(ORDERS, (shop_order_id,))
+    if order is None:
+        return None
+    found: OrderRow = (
+        order["shop_order_id"],
+        order["customer_id"],
+        order["status"],
+        order["placed_at"],
+        order["changed_at"],
+        order["max_delay_days"],
+        order["doc"],
+    )
+    states = {key: item_line_state(rows.get(ITEMS, key)) for key in order_items(found)}
+    return order_document(found, states)

@@ -20,7 +20,6 @@ from etawatch.query_api.domain.facts import (
     SupplierDegraded,
 )
 from etawatch.query_api.domain.rows import Rows, Table
-from etawatch.query_api.domain.timefmt import iso
 
 RUNS = Table(
     "qa_runs",
@@ -79,7 +78,7 @@ class RunsProjection:
             health = self._health_doc(rows, fact.supplier)
             health["degraded"] = True
             health["consecutive_failures"] = fact.consecutive_failures
-            health["failing_since"] = iso(fact.failing_since)
+            health["failing_since"] = fact.failing_since
             rows.put(HEALTH, {"supplier": fact.supplier, "doc": health})
             return
         if not isinstance(fact, _RUN_FACTS):
@@ -92,16 +91,16 @@ class RunsProjection:
             doc["observations"] += fact.observations
             doc["unseen"] += fact.unseen
             doc["partitions_compared"] += 1
-            started = iso(fact.started_at)
+            started = fact.started_at
             doc["started_at"] = min(doc["started_at"] or started, started)
-            doc["finished_at"] = max(doc["finished_at"] or "", iso(fact.finished_at))
+            doc["finished_at"] = max(doc["finished_at"] or "", fact.finished_at)
         elif isinstance(fact, RunNotCompared):
             doc["partitions_not_compared"].append(
                 {"partition": fact.partition, "reason": fact.reason}
             )
         elif isinstance(fact, RunSucceeded):
             doc["outcome"] = "complete"
-            doc["finished_at"] = iso(fact.finished_at)
+            doc["finished_at"] = fact.finished_at
             self._record_report(doc, fact)
             self._record_health(rows, fact.supplier, doc)
         else:
@@ -109,7 +108,7 @@ class RunsProjection:
                 outcome="failed",
                 reason=fact.reason,
                 message=fact.message,
-                finished_at=iso(fact.failed_at),
+                finished_at=fact.failed_at,
                 artifacts=None if fact.artifacts is None else list(fact.artifacts),
             )
             self._record_report(doc, fact)
@@ -127,7 +126,7 @@ class RunsProjection:
             duplicate_skus=fact.duplicate_skus,
         )
         if fact.started_at is not None:
-            started = iso(fact.started_at)
+            started = fact.started_at
             doc["started_at"] = min(doc["started_at"] or started, started)
 
     @staticmethod

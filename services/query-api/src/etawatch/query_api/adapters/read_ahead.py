@@ -1,0 +1,132 @@
+"""Read, decode and translate the ledger's events in a second process, ahead of the projector.
+
+The library's reading and decoding of events takes about as long as the rebuild's applying and
+writing them: in a process of its own it runs beside them, on another core. The reader sends
+its facts in batches (``fact_codec``) through a pipe; a full pipe holds it back, so it is at
+most a batch or two ahead. It reads until the ledger has no more events; later events (that
+arrived meanwhile, or a read further back than it started) are read in this process.
+"""
+
+import gc
+import multiprocessing
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any
+
+from etawatch.query_api.adapters.fact_codec import decode, encode
+from etawatch.query_api.adapters.ledger_events import LedgerEventSource
+from etawatch.query_api.application.ports import EventSource
+from etawatch.query_api.domain.facts import Fact
+from etawatch.runtime.log import get_logger
+
+log = get_logger(__name__)
+
+_END = b""
+_FAILED = b"!"
+
+
+class ReaderError(RuntimeError):
+    """The reading process stopped with an error, or died."""
+
+
+def _read(env: Mapping[str, str], batch_size: int, pipe: Connection) -> None:
+    """The reading process: every event from the first, until the ledger has no more.
+
+    Without the cyclic garbage collector: what it keeps (the names of the aggregates met so far)
+    has no cycles, and the collector would go through all of it again and again."""
+    gc.disable()
+    try:
+        source = LedgerEventSource(env)
+        try:
+            position = 0
+            while batch := source.read(position, batch_size):
+                pipe.send_bytes(encode(batch))
+                position = batch[-1][0]
+        finally:
+            source.close()
+        pipe.send_bytes(_END)
+    except BrokenPipeError:
+        pass  # the rebuild stopped: nobody is reading
+    except Exception as exc:
+        pipe.send_bytes(_FAILED + f"{type(exc).__name__}: {exc}".encode())
+    finally:
+        pipe.close()
+
+
+class ReadAhead:
+    """``EventSource`` served from the reading process while it has the events asked for, else
+    from ``direct``."""
+
+    def __init__(self, pipe: Connection, direct: EventSource) -> None:
+        self._pipe = pipe
+        self._direct = direct
+        self._buffer: list[tuple[int, Fact | None]] = []
+        self._start = 0
+        """Where the buffer starts: its first event is the first after this position."""
+        self._ended = False
+
+    def read(self, after: int, limit: int) -> Sequence[tuple[int, Fact | None]]:
+        if after < self._start:  # further back than the reader got to: not in the buffer
+            return self._direct.read(after, limit)
+        while True:
+            buffer = self._buffer
+            if buffer and buffer[-1][0] > after:
+                skip = 0
+                while buffer[skip][0] <= after:
+                    skip += 1
+                if skip:
+                    self._start = buffer[skip - 1][0]
+                    del buffer[:skip]
+                return buffer[:limit]
+            if buffer:
+                self._start = buffer[-1][0]
+                buffer.clear()
+            if self._ended:
+                return self._direct.read(after, limit)
+            self._receive()
+
+    def _receive(self) -> None:
+        try:
+            data = self._pipe.recv_bytes()
+        except EOFError:
+            raise ReaderError("the process reading the ledger ended without a word") from None
+        if data == _END:
+            self._ended = True
+        elif data.startswith(_FAILED):
+            raise ReaderError(f"reading the ledger failed: {data[1:].decode()}")
+        else:
+            self._buffer.extend(decode(data))
+
+    def head(self) -> int:
+        return self._direct.head()
+
+
+@contextmanager
+def read_ahead(
+    source: LedgerEventSource, batch_size: int, *, enabled: bool = True
+) -> Iterator[EventSource]:
+    """``source`` read ahead by a second process, where the ledger can be opened again from its
+    environment (a store handed over in this process, as the embedded demo's, cannot), unless
+    not ``enabled``.
+
+    The process is started with ``spawn``: the program that calls this must guard its own
+    start with ``if __name__ == "__main__"`` (console scripts do)."""
+    if source.env is None or not enabled:
+        yield source
+        return
+    context: Any = multiprocessing.get_context("spawn")  # forking would copy this process's
+    receiving, sending = context.Pipe(duplex=False)  # threads and database connections
+    process = context.Process(
+        target=_read, args=(dict(source.env), batch_size, sending), name="ledger-reader"
+    )
+    process.start()
+    sending.close()
+    try:
+        yield ReadAhead(receiving, source)
+    finally:
+        receiving.close()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
+            process.join()
