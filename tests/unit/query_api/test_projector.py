@@ -1,6 +1,7 @@
 """Batches, positions and exactly-once, with an in-memory store and a list of facts."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from etawatch_testing.query_api import ListSource, MemoryViewStore
@@ -239,3 +240,29 @@ def test_a_rebuild_between_reading_a_position_and_a_generation_applies_nothing_t
     for projection in projections:
         assert store.position(projection.name) == 100
         assert store.checksum(projection.tables) == reference.checksum(projection.tables)
+
+
+@pytest.mark.parametrize("limit", [None, 12])
+def test_a_batch_commits_early_once_it_has_changed_enough_rows(limit: int | None) -> None:
+    """Each item change rewrites the orders holding the item: with ``batch_rows`` a projection
+    commits as soon as its batch has changed that many rows, and goes on from there; the views
+    end the same."""
+    source = ListSource(story(30))
+    projections = list(all_projections().values())
+    reference = MemoryViewStore()
+    Projector(source, reference, projections, batch_size=90).catch_up()
+    store = MemoryViewStore()
+    sizes: list[int] = []
+    original = store.commit
+
+    def counting(name: str, rows: Any, *args: Any) -> None:
+        sizes.append(sum(len(r) for r in rows.values()))
+        original(name, rows, *args)
+
+    store.commit = counting  # type: ignore[method-assign,assignment]
+    Projector(source, store, projections, batch_size=90, batch_rows=limit).catch_up()
+    for projection in projections:
+        assert store.checksum(projection.tables) == reference.checksum(projection.tables)
+        assert store.position(projection.name) == 90
+    # One fact changes at most a few rows here (an item, its catalog rows, two orders).
+    assert (max(sizes) <= 12 + 4) == (limit is not None)

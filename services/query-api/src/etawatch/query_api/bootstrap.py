@@ -107,6 +107,7 @@ def build(
         projections,
         batch_size=settings.projection_batch_size,
         cache_rows=settings.projection_cache_rows,
+        batch_rows=settings.projection_batch_rows,
     )
     keys = SqlKeyStore(views)
     reader = reader_for(settings.views_url.get_secret_value())

@@ -37,12 +37,18 @@ class QueryApiSettings(ServiceSettings):
         default=1000, ge=1, le=100_000, description="Events applied per view transaction."
     )
     projection_cache_rows: int = Field(
-        default=100_000,
+        default=20_000,
         ge=0,
         description=(
-            "Document rows (items, their history, runs) the live projector keeps in memory "
-            "between batches (0: none); orders and their lines are changed in the database."
+            "View rows (orders, items, their history, runs) the live projector keeps in memory "
+            "between batches (0: none)."
         ),
+    )
+    projection_batch_rows: int = Field(
+        default=10_000,
+        ge=1,
+        description="The live projector commits once a batch has changed this many rows "
+        "(an item's change rewrites every open order holding it): bounds its memory.",
     )
     rebuild_cache_rows: int = Field(
         default=1_000_000,

@@ -90,6 +90,10 @@ class BatchRows:
     def size(self) -> int:
         return self.known.size()
 
+    def changed(self) -> int:
+        """Rows ``put`` since the batch began, each counted once."""
+        return sum(len(rows) for rows in self._dirty.values())
+
     def dirty(self) -> Mapping[Table, Sequence[Row]]:
         return {self._tables[name]: list(rows.values()) for name, rows in self._dirty.items()}
 

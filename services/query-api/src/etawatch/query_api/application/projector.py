@@ -47,12 +47,18 @@ class Projector:
         projections: Iterable[Projection],
         batch_size: int = 1000,
         cache_rows: int = 1_000_000,
+        *,
+        batch_rows: int | None = None,
     ) -> None:
+        """``batch_rows``: a projection commits as soon as its batch has changed this many rows
+        (the next step goes on from there), so that a run of item changes, each rewriting every
+        open order that holds the item, cannot make one batch's rows outgrow memory."""
         self.source = source
         self.store = store
         self.projections = list(projections)
         self.batch_size = batch_size
         self.cache_rows = cache_rows
+        self.batch_rows = batch_rows
         self._known: dict[str, Known] = {}
         self._committed: dict[str, tuple[int, int]] = {}
         """Per projection: the position this projector committed last, and the generation the
@@ -109,12 +115,15 @@ class Projector:
         self._committed.pop(name, None)
         rows = BatchRows(self.store, known)
         last = position
+        limit = self.batch_rows
         for seq, fact in batch:
             if seq <= position:
                 continue
             if fact is not None:
                 projection.apply(fact, rows)
             last = seq
+            if limit is not None and rows.changed() >= limit:
+                break
         if last == position:
             return
         try:
