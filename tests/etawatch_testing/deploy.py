@@ -125,6 +125,15 @@ def of_kind(resources: list[Resource], *kinds: str) -> list[Resource]:
     return [r for r in resources if r["kind"] in kinds]
 
 
+def scraper_cronjobs(resources: list[Resource]) -> list[Resource]:
+    """The scraper's CronJobs, one per supplier profile (not the query API's rebuild)."""
+    return [
+        c
+        for c in of_kind(resources, "CronJob")
+        if c["metadata"]["labels"]["app.kubernetes.io/component"] == "scraper"
+    ]
+
+
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 

@@ -20,12 +20,12 @@ from etawatch_testing.deploy import (
     env_names,
     find,
     load_settings,
-    of_kind,
     pod_spec,
     port_fields,
     render,
     required_in_production,
     resolved_env,
+    scraper_cronjobs,
     secret_env_names,
     served_paths,
     settings_class,
@@ -198,7 +198,7 @@ def test_scraper_profiles_in_config_maps_load(overlay: str, tmp_path: Path) -> N
     """Each CronJob's profile is one the scraper itself accepts (its own loader)."""
     profiles = importlib.import_module("etawatch.scraper.adapters.profiles")
     resources = render(overlay)
-    for cronjob in of_kind(resources, "CronJob"):
+    for cronjob in scraper_cronjobs(resources):
         volume = next(v for v in pod_spec(cronjob)["volumes"] if "configMap" in v)
         data = find(resources, "ConfigMap", volume["configMap"]["name"])["data"]
         (name,) = data

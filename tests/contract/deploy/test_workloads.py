@@ -15,6 +15,7 @@ from etawatch_testing.deploy import (
     pod_labels,
     pod_spec,
     render,
+    scraper_cronjobs,
 )
 
 
@@ -153,7 +154,7 @@ def test_query_api_and_notifier_scale_horizontally(overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_scraper_runs_one_cronjob_per_profile_safely(overlay: str) -> None:
     resources = render(overlay)
-    cronjobs = of_kind(resources, "CronJob")
+    cronjobs = scraper_cronjobs(resources)
     assert cronjobs
     for cronjob in cronjobs:
         spec = cronjob["spec"]
@@ -210,6 +211,7 @@ def test_network_allows_reach_only_what_each_workload_needs(overlay: str) -> Non
         "etawatch-query-api": {53, 5672, 5432},
         "etawatch-scraper-example": {53, 5672, 443, 9091},  # 9091: a Pushgateway
         "etawatch-db-prepare": {53, 5432},
+        "etawatch-query-api-rebuild": {53, 5432},
     }
     for resource in of_kind(resources, *WORKLOAD_KINDS):
         name = resource["metadata"]["name"]
@@ -217,3 +219,24 @@ def test_network_allows_reach_only_what_each_workload_needs(overlay: str) -> Non
         assert needs[name] <= allowed, f"{name} cannot reach {needs[name] - allowed}"
     scraper = pod_labels(find(resources, "CronJob", "etawatch-scraper-example"))
     assert 5432 not in egress_ports(scraper)
+    rebuild = pod_labels(find(resources, "CronJob", "etawatch-query-api-rebuild"))
+    assert 5672 not in egress_ports(rebuild)  # it reads and writes PostgreSQL only
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_rebuild_runs_only_when_started_by_hand_with_what_it_needs(overlay: str) -> None:
+    resources = render(overlay)
+    cronjob = find(resources, "CronJob", "etawatch-query-api-rebuild")
+    assert cronjob["spec"]["suspend"] is True
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = pod_spec(cronjob)["containers"]
+    assert container["args"] == ["rebuild"]
+    assert (
+        container["image"]
+        == find(resources, "Deployment", "etawatch-query-api")["spec"]["template"]["spec"][
+            "containers"
+        ][0]["image"]
+    )
+    assert container["resources"]["requests"]["cpu"] == "2"  # the reading process
+    secrets = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"]}
+    assert secrets == {"etawatch-ledger-reader-db", "etawatch-query-api-db"}
