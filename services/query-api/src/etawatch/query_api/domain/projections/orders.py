@@ -115,6 +115,8 @@ def _shown(state: LineState) -> dict[str, Any]:
 class OrdersProjection:
     name = "orders"
     tables: tuple[Table, ...] = (ORDERS, ITEMS)
+    retired: tuple[str, ...] = ("qa_orders", "qa_order_lines", "qa_order_item_state")
+    """The order and each line a row, and the items' state (until 2026-11-29)."""
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if isinstance(fact, ITEM_FACTS):
