@@ -40,8 +40,8 @@ class QueryApiSettings(ServiceSettings):
         default=100_000,
         ge=0,
         description=(
-            "Document rows (items, their history, runs) the live projector keeps in memory "
-            "between batches (0: none); orders and their lines are changed in the database."
+            "View rows (items, their history, orders, runs) the live projector keeps in memory "
+            "between batches (0: none); past this, each batch reads the rows it changes again."
         ),
     )
     rebuild_cache_rows: int = Field(
