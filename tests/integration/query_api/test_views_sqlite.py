@@ -138,6 +138,7 @@ def test_ctrl_c_stops_the_rebuild_not_its_reading_process(tmp_path: Path) -> Non
         with read_ahead(source, batch_size=4) as ahead:
             batch = ahead.read(0, 4)  # the reading process has started reading
             (reader,) = multiprocessing.active_children()
+            assert reader.pid is not None
             os.kill(reader.pid, signal.SIGINT)
             read = len(batch)
             while batch:
