@@ -104,6 +104,24 @@ def moved(story: Story, sku: str, before: dict[str, Any], after: dict[str, Any])
     )
 
 
+def line_changed(story: Story) -> None:
+    """The ledger's record that S1 moving from March to May touched A-1's line."""
+    story(
+        f.LineChanged,
+        shop_order_id="A-1",
+        change_id="ch-1",
+        supplier="acme",
+        sku="S1",
+        previous_availability="pre_order",
+        availability="pre_order",
+        previous_eta=MARCH,
+        eta=MAY,
+        change_kind="eta_later",
+        shift_days=61,
+        observed_at=T0,
+    )
+
+
 def test_a_line_takes_the_supplier_state_and_counts_days_it_slipped_since_the_order() -> None:
     story = Story()
     opened(story, "A-1", "S1")
@@ -186,20 +204,7 @@ def test_line_history_and_notifications_are_on_the_order() -> None:
     story = Story()
     seen(story, "S1")
     opened(story, "A-1", "S1")
-    story(
-        f.LineChanged,
-        shop_order_id="A-1",
-        change_id="ch-1",
-        supplier="acme",
-        sku="S1",
-        previous_availability="pre_order",
-        availability="pre_order",
-        previous_eta=MARCH,
-        eta=MAY,
-        change_kind="eta_later",
-        shift_days=61,
-        observed_at=T0,
-    )
+    line_changed(story)
     story(
         f.CustomerWasNotified,
         shop_order_id="A-1",
@@ -286,20 +291,7 @@ def test_every_row_a_fact_changes_is_put_back() -> None:
     opened(story, "A-2", "S1", "S1")
     story(f.OrderLineAdded, shop_order_id="A-1", line=f.LineFact("acme", "S3", "Figure S3", 1))
     moved(story, "S1", MARCH, MAY)
-    story(
-        f.LineChanged,
-        shop_order_id="A-1",
-        change_id="ch-1",
-        supplier="acme",
-        sku="S1",
-        previous_availability="pre_order",
-        availability="pre_order",
-        previous_eta=MARCH,
-        eta=MAY,
-        change_kind="eta_later",
-        shift_days=61,
-        observed_at=T0,
-    )
+    line_changed(story)
     story(
         f.CustomerWasNotified,
         shop_order_id="A-1",
