@@ -171,7 +171,7 @@ class MemoryViewStore:
         self.generations: dict[str, int] = {}
         self.commits = 0
 
-    def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
+    def ensure(self, projection: str, tables: Sequence[Table], retired: Sequence[str] = ()) -> bool:
         return False
 
     def session(self) -> AbstractContextManager[None]:

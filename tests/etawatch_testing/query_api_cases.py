@@ -365,6 +365,33 @@ class QueryApiCases:
         finally:
             again.close()
 
+    def test_the_tables_an_earlier_version_kept_go_when_it_is_projected_again(
+        self, world: World
+    ) -> None:
+        """Upgrading over the orders view of the version that kept a row per line: its tables
+        are dropped with it (nothing reads them any more), and the view is projected again."""
+        url = self.views_url("per_line")
+        first = make_api(world.ledger_env, url)
+        earlier = ("qa_orders", "qa_order_lines", "qa_order_item_state")
+        try:
+            first.project_once_sync()
+            with first.views.transaction(commit=True) as cursor:
+                for table in ("qa_order_docs", "qa_order_items"):
+                    cursor.execute(f"DROP TABLE {table}")
+                for table in earlier:  # as that version laid them out, in short
+                    cursor.execute(f"CREATE TABLE {table} (shop_order_id TEXT, doc TEXT)")
+        finally:
+            first.close()
+        again = make_api(world.ledger_env, url)
+        try:
+            with again.views.transaction(commit=False) as cursor:
+                assert [t for t in earlier if again.views._exists(cursor, t)] == []
+            again.project_once_sync()
+            orders = all_projections()["orders"]
+            assert again.views.checksum(orders.tables) == world.api.views.checksum(orders.tables)
+        finally:
+            again.close()
+
     def test_events_read_ahead_by_a_second_process_equal_those_read_here(self) -> None:
         """The rebuild's reading process: the same facts, batch by batch, as reading in this
         process; events recorded after it finished are read here; a read further back than
@@ -777,6 +804,7 @@ class CountingChanges:
 
     name = "test_counting"
     tables: tuple[Table, ...] = (ITEMS_SEEN, CHANGES_SEEN)
+    retired: tuple[str, ...] = ()
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if isinstance(fact, ITEM_FACTS):

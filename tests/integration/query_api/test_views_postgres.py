@@ -42,6 +42,7 @@ class TestOnPostgres(QueryApiCases):
                     "racing",
                     "racing_fresh",
                     "relaid",
+                    "per_line",
                     "ahead_ledger",
                     "checksums",
                     "spill_budget",

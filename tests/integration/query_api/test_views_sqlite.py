@@ -2,17 +2,29 @@
 
 import asyncio
 import json
+import multiprocessing
+import os
+import signal
 import uuid
 from pathlib import Path
 
 import pytest
-from etawatch_testing.ledger import NOW, RunScript, feed, new_ledger, store_as_old_version
+from etawatch_testing.ledger import (
+    NOW,
+    RunScript,
+    feed,
+    new_ledger,
+    placed,
+    store_as_old_version,
+)
 from etawatch_testing.query_api import HOUR, Keys, client_for, make_api, make_keys
 from etawatch_testing.query_api_cases import QueryApiCases
 
 from etawatch.ledger.application.store import LedgerStore
 from etawatch.ledger.domain.health import SupplierHealth
 from etawatch.ledger.domain.values import supplier_health_id
+from etawatch.query_api.adapters.ledger_events import LedgerEventSource
+from etawatch.query_api.adapters.read_ahead import read_ahead
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +114,35 @@ def test_runs_older_ledgers_recorded_answer_null_for_what_they_did_not_keep(
     }
     assert all(r[name] is None for r in older_view for name in quality)
     assert [r["items_seen"] for r in older_view] == [r["items_seen"] for r in runs]
+
+
+def test_ctrl_c_stops_the_rebuild_not_its_reading_process(tmp_path: Path) -> None:
+    """Ctrl-C reaches every process of the terminal's group: the rebuild stops on it (and its
+    reading process with it, once nobody reads); the reading process itself does not end with
+    a traceback of its own. Here only the reading process is interrupted, while it still has
+    events to send (more than the pipe holds): it goes on to the end."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "l.db")}
+    store = LedgerStore(env=env)
+    try:
+        ledger = new_ledger(store)
+
+        async def fill() -> None:
+            for n in range(2000):  # some 400 kB of facts: the pipe holds 64 kB
+                await ledger.handle_command(placed(f"CTRL-{n}", ["S1", "S2"]))
+
+        asyncio.run(fill())
+    finally:
+        store.close()
+    source = LedgerEventSource(env)
+    try:
+        with read_ahead(source, batch_size=4) as ahead:
+            batch = ahead.read(0, 4)  # the reading process has started reading
+            (reader,) = multiprocessing.active_children()
+            assert reader.pid is not None
+            os.kill(reader.pid, signal.SIGINT)
+            read = len(batch)
+            while batch:
+                read += len(batch := ahead.read(batch[-1][0], 4))
+        assert read == source.head() == 2000
+    finally:
+        source.close()

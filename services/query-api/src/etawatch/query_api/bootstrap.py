@@ -100,7 +100,7 @@ def build(
     views = open_views(settings, tracking_prefix=source.store.name)
     projections = all_projections().values()
     for projection in projections:
-        views.ensure(projection.name, projection.tables)
+        views.ensure(projection.name, projection.tables, projection.retired)
     projector = Projector(
         source,
         views,

@@ -40,8 +40,8 @@ class QueryApiSettings(ServiceSettings):
         default=20_000,
         ge=0,
         description=(
-            "View rows (orders, items, their history, runs) the live projector keeps in memory "
-            "between batches (0: none)."
+            "View rows (items, their history, orders, runs) the live projector keeps in memory "
+            "between batches (0: none); past this, each batch reads the rows it changes again."
         ),
     )
     projection_batch_rows: int = Field(

@@ -9,6 +9,7 @@ arrived meanwhile, or a read further back than it started) are read in this proc
 
 import gc
 import multiprocessing
+import signal
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
@@ -34,7 +35,10 @@ def _read(env: Mapping[str, str], batch_size: int, pipe: Connection) -> None:
     """The reading process: every event from the first, until the ledger has no more.
 
     Without the cyclic garbage collector: what it keeps (the names of the aggregates met so far)
-    has no cycles, and the collector would go through all of it again and again."""
+    has no cycles, and the collector would go through all of it again and again. Deaf to Ctrl-C,
+    which the terminal sends to the rebuild too: the rebuild stops on it and closes the pipe,
+    which ends this process (rather than a traceback of its own)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()
     try:
         source = LedgerEventSource(env)

@@ -217,20 +217,20 @@ class SqlViewStore:
 
     # --- ViewStore ------------------------------------------------------------------------
 
-    def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
+    def ensure(self, projection: str, tables: Sequence[Table], retired: Sequence[str] = ()) -> bool:
         """Create the projection's tables where they are missing.
 
         A projection past its first event that lacks one of its tables was stored by a version
         that laid it out otherwise: it starts again from the first event (its tables dropped
-        and made anew, its position 0, its generation moved on, so a projector drops the rows
-        it kept). Returns whether it did."""
+        and made anew, the ``retired`` ones that version kept dropped, its position 0, its
+        generation moved on, so a projector drops the rows it kept). Returns whether it did."""
         with self.transaction(commit=True) as cursor:
             cursor.execute(GENERATIONS_DDL)
             missing = [t.name for t in tables if not self._exists(cursor, t.name)]
             restart = bool(missing) and self._position(cursor, projection) > 0
             if restart:
-                for table in tables:
-                    cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
+                for name in (*(t.name for t in tables), *retired):
+                    cursor.execute(f"DROP TABLE IF EXISTS {name}")
                 cursor.execute(
                     f"DELETE FROM {self.tracking_table} WHERE application_name = {self.ph}",
                     (self.tracking_name(projection),),

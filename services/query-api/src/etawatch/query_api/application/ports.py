@@ -78,9 +78,10 @@ class ViewStore(Target, Protocol):
         copies may keep in memory rather than in the database."""
         ...
 
-    def ensure(self, projection: str, tables: Sequence[Table]) -> bool:
+    def ensure(self, projection: str, tables: Sequence[Table], retired: Sequence[str] = ()) -> bool:
         """Create the projection's tables where missing; start it again from the first event
-        (and return true) when it was stored by a version that laid it out otherwise."""
+        (and return true) when it was stored by a version that laid it out otherwise, dropping
+        the ``retired`` tables that version kept."""
         ...
 
     def position_and_checksum(self, projection: str, tables: Sequence[Table]) -> tuple[int, str]:

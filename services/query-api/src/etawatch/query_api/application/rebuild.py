@@ -82,7 +82,7 @@ def _rebuild(
     progress: Progress | None,
 ) -> Rebuild:
     for projection in projections:  # views made before this version get their new tables
-        store.ensure(projection.name, projection.tables)
+        store.ensure(projection.name, projection.tables, projection.retired)
     with store.stage({p.name: p.tables for p in projections}, cache_rows=cache_rows) as staged:
         # A live projector may commit while these are read: each view is compared at its own.
         read = {p.name: store.position_and_checksum(p.name, p.tables) for p in projections}

@@ -9,5 +9,8 @@ from etawatch.query_api.domain.rows import Rows, Table
 class Projection(Protocol):
     name: str
     tables: tuple[Table, ...]
+    retired: tuple[str, ...]
+    """Tables an earlier version of the projection kept and this one does not: dropped when
+    the projection is started again from the first event (``ViewStore.ensure``)."""
 
     def apply(self, fact: Fact, rows: Rows) -> None: ...

@@ -95,6 +95,7 @@ def _unseen(supplier: str, sku: str, at: str) -> dict[str, Any]:
 class CatalogProjection:
     name = "items"
     tables: tuple[Table, ...] = (ITEMS, ITEM_HISTORY, CHANGES)
+    retired: tuple[str, ...] = ()
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if not isinstance(fact, ITEM_FACTS):

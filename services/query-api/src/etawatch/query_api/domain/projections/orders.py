@@ -5,9 +5,9 @@ An order is one row: the columns the API filters on, and a document with its lin
 history and the order's notifications. A line of an open order does not copy its item's state:
 the projection keeps each item's current state once (``qa_order_items``), with the open orders
 holding it, and the API joins the two when it answers (``order_document``). An item's change
-therefore rewrites the item's row and, for the filters, each open order holding it (its
-``changed_at`` and largest delay) - never a copy of the state per line. When an order closes,
-its lines keep the state they closed with, in the order's document.
+therefore rewrites the item's row and the row of each open order holding it (its lines'
+``delay_days``, its ``changed_at`` and largest delay) - never a copy of the state per line.
+When an order closes, its lines keep the state they closed with, in the order's document.
 
 The projection keeps its own copy of every item's state, so it can be rebuilt on its own and a
 line starts from what the supplier said at the moment it was ordered.
@@ -115,6 +115,8 @@ def _shown(state: LineState) -> dict[str, Any]:
 class OrdersProjection:
     name = "orders"
     tables: tuple[Table, ...] = (ORDERS, ITEMS)
+    retired: tuple[str, ...] = ("qa_orders", "qa_order_lines", "qa_order_item_state")
+    """The order and each line a row, and the items' state (until 2026-11-29)."""
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if isinstance(fact, ITEM_FACTS):

@@ -72,6 +72,7 @@ def _new_health(supplier: str) -> dict[str, Any]:
 class RunsProjection:
     name = "runs"
     tables: tuple[Table, ...] = (RUNS, HEALTH)
+    retired: tuple[str, ...] = ()
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if isinstance(fact, SupplierDegraded):
