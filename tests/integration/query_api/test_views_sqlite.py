@@ -119,8 +119,8 @@ def test_runs_older_ledgers_recorded_answer_null_for_what_they_did_not_keep(
 def test_ctrl_c_stops_the_rebuild_not_its_reading_process(tmp_path: Path) -> None:
     """Ctrl-C reaches every process of the terminal's group: the rebuild stops on it (and its
     reading process with it, once nobody reads); the reading process itself does not end with
-    a traceback of its own. Here only the reading process is interrupted, while it still has
-    events to send (more than the pipe holds): it goes on to the end."""
+    a traceback of its own. Here only the reading process is interrupted, as it starts and
+    while it still has events to send (more than the pipe holds): it goes on to the end."""
     env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "l.db")}
     store = LedgerStore(env=env)
     try:
@@ -136,10 +136,11 @@ def test_ctrl_c_stops_the_rebuild_not_its_reading_process(tmp_path: Path) -> Non
     source = LedgerEventSource(env)
     try:
         with read_ahead(source, batch_size=4) as ahead:
-            batch = ahead.read(0, 4)  # the reading process has started reading
             (reader,) = multiprocessing.active_children()
             assert reader.pid is not None
-            os.kill(reader.pid, signal.SIGINT)
+            os.kill(reader.pid, signal.SIGINT)  # while it is still starting
+            batch = ahead.read(0, 4)  # the reading process has started reading
+            os.kill(reader.pid, signal.SIGINT)  # while it reads
             read = len(batch)
             while batch:
                 read += len(batch := ahead.read(batch[-1][0], 4))

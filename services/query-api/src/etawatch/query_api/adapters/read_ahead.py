@@ -10,6 +10,7 @@ arrived meanwhile, or a read further back than it started) are read in this proc
 import gc
 import multiprocessing
 import signal
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
@@ -124,7 +125,15 @@ def read_ahead(
     process = context.Process(
         target=_read, args=(dict(source.env), batch_size, sending), name="ledger-reader"
     )
-    process.start()
+    # Started with Ctrl-C ignored (a spawned interpreter keeps an ignored SIGINT ignored), so
+    # that it cannot die of one while it is still importing, before ``_read`` ignores it itself.
+    main = threading.current_thread() is threading.main_thread()
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        process.start()
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, interrupt)
     sending.close()
     try:
         yield ReadAhead(receiving, source)
