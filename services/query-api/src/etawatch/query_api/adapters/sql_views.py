@@ -82,15 +82,6 @@ def values_of(table: Table) -> Callable[[Row], tuple[Any, ...]]:
     return cast(Callable[[Row], tuple[Any, ...]], get)
 
 
-@functools.cache
-def keys_of(table: Table) -> Callable[[Sequence[Row]], Iterable[Key]]:
-    """The rows' keys, as ``Table.key_of`` gives them, without a Python call per row."""
-    get = itemgetter(*table.key)
-    if len(table.key) == 1:
-        return lambda rows: zip(map(get, rows), strict=True)
-    return lambda rows: map(get, rows)
-
-
 def digest(tables: Iterable[tuple[Table, Iterable[Sequence[tuple[Any, ...]]]]]) -> str:
     """SHA-256 of each table's name and its rows in key order, a chunk at a time (each chunk a
     JSON array of the rows' values as stored)."""
@@ -496,7 +487,7 @@ class SqlStaged:
             for table, table_rows in rows.items():
                 held = self.held[table.name]
                 before = len(held)
-                keys = list(keys_of(table)(table_rows))
+                keys = list(map(table.key_of, table_rows))
                 held.update(zip(keys, table_rows, strict=True))
                 self.held_rows += len(held) - before
                 made = self.made[table.name]
