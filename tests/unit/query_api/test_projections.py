@@ -122,6 +122,19 @@ def line_changed(story: Story) -> None:
     )
 
 
+def notified(story: Story) -> None:
+    """The customer of A-1 was told of that change by email."""
+    story(
+        f.CustomerWasNotified,
+        shop_order_id="A-1",
+        notification_id="n-1",
+        channel="email",
+        subject="Nový termín",
+        sent_at=T0,
+        change_ids=("ch-1",),
+    )
+
+
 def test_a_line_takes_the_supplier_state_and_counts_days_it_slipped_since_the_order() -> None:
     story = Story()
     opened(story, "A-1", "S1")
@@ -205,15 +218,7 @@ def test_line_history_and_notifications_are_on_the_order() -> None:
     seen(story, "S1")
     opened(story, "A-1", "S1")
     line_changed(story)
-    story(
-        f.CustomerWasNotified,
-        shop_order_id="A-1",
-        notification_id="n-1",
-        channel="email",
-        subject="Nový termín",
-        sent_at=T0,
-        change_ids=("ch-1",),
-    )
+    notified(story)
     story(
         f.NotificationWasRefused,
         shop_order_id="A-1",
@@ -292,15 +297,7 @@ def test_every_row_a_fact_changes_is_put_back() -> None:
     story(f.OrderLineAdded, shop_order_id="A-1", line=f.LineFact("acme", "S3", "Figure S3", 1))
     moved(story, "S1", MARCH, MAY)
     line_changed(story)
-    story(
-        f.CustomerWasNotified,
-        shop_order_id="A-1",
-        notification_id="n-1",
-        channel="email",
-        subject="Nový termín",
-        sent_at=T0,
-        change_ids=("ch-1",),
-    )
+    notified(story)
     story(f.ItemWentMissing, supplier="acme", sku="S2", run_id=RUN)
     story(f.OrderLineRemoved, shop_order_id="A-1", supplier="acme", sku="S2")
     story(f.OrderEnded, shop_order_id="A-2", reason="cancelled", closed_at=T0)
