@@ -35,7 +35,9 @@ class Rebuild:
     events: int
     """Events read until the last comparison (each once, however many views)."""
     seconds: float
-    """Time to read those events and write them to the copies (checksums not counted)."""
+    """Time to read those events, write them to the copies and make the copies' checksums,
+    which also make the values the swap writes (so they count); the live views' checksums,
+    read from the database, do not count."""
     swap_seconds: float
     """Time to catch up and swap the copies in, with their indexes."""
     swapped_at: int
@@ -95,8 +97,8 @@ def _rebuild(
         for projection in sorted(projections, key=lambda p: marks[p.name]):
             started = time.perf_counter()
             events += projector.catch_up(stop=marks[projection.name], progress=progress)
-            seconds += time.perf_counter() - started
             after[projection.name] = staged.checksum(projection.tables)
+            seconds += time.perf_counter() - started
 
         def behind(live: int) -> None:
             projector.catch_up(stop=live)
