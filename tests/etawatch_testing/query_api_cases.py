@@ -392,15 +392,16 @@ class QueryApiCases:
         finally:
             again.close()
 
-    def test_events_read_ahead_by_a_second_process_equal_those_read_here(self) -> None:
-        """The rebuild's reading process: the same facts, batch by batch, as reading in this
-        process; events recorded after it finished are read here; a read further back than
-        it got is read here too."""
-        env = self.store_env("ahead_ledger")
+    @pytest.mark.parametrize("method", ["fork", "spawn"])
+    def test_events_read_ahead_by_a_second_process_equal_those_read_here(self, method: str) -> None:
+        """The rebuild's reading process, forked or spawned: the same facts, batch by batch, as
+        reading in this process; events recorded after it finished are read here; a read
+        further back than it got is read here too."""
+        env = self.store_env(f"ahead_ledger_{method}")
         fill_store(env)
         direct = LedgerEventSource(env)
         try:
-            with read_ahead(direct, batch_size=4) as ahead:
+            with read_ahead(direct, batch_size=4, method=method) as ahead:
                 assert isinstance(ahead, ReadAhead)
                 position, read = 0, list[tuple[int, f.Fact | None]]()
                 while batch := ahead.read(position, 3):
@@ -423,14 +424,18 @@ class QueryApiCases:
         finally:
             direct.close()
 
-    def test_a_reading_process_that_fails_says_why(self) -> None:
+    @pytest.mark.parametrize("method", ["fork", "spawn"])
+    def test_a_reading_process_that_fails_says_why(self, method: str) -> None:
         """The second process cannot open the store (here: a persistence module that does not
         exist): the rebuild's first read raises with its reason."""
-        env = self.store_env("ahead_ledger")
+        env = self.store_env(f"failing_ledger_{method}")
         source = LedgerEventSource(env)
         try:
             source.env = {**env, "PERSISTENCE_MODULE": "no_such_module"}
-            with read_ahead(source, batch_size=4) as ahead, pytest.raises(ReaderError) as failed:
+            with (
+                read_ahead(source, batch_size=4, method=method) as ahead,
+                pytest.raises(ReaderError) as failed,
+            ):
                 ahead.read(0, 10)
             assert "no_such_module" in str(failed.value)
         finally:

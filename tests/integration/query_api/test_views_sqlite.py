@@ -1,6 +1,7 @@
 """The query API over SQLite files filled by the real ledger (embedded mode)."""
 
 import asyncio
+import fcntl
 import json
 import multiprocessing
 import os
@@ -24,7 +25,7 @@ from etawatch.ledger.application.store import LedgerStore
 from etawatch.ledger.domain.health import SupplierHealth
 from etawatch.ledger.domain.values import supplier_health_id
 from etawatch.query_api.adapters.ledger_events import LedgerEventSource
-from etawatch.query_api.adapters.read_ahead import read_ahead
+from etawatch.query_api.adapters.read_ahead import PIPE_BYTES, ReadAhead, read_ahead
 
 pytestmark = pytest.mark.integration
 
@@ -116,26 +117,38 @@ def test_runs_older_ledgers_recorded_answer_null_for_what_they_did_not_keep(
     assert [r["items_seen"] for r in older_view] == [r["items_seen"] for r in runs]
 
 
-def test_ctrl_c_stops_the_rebuild_not_its_reading_process(tmp_path: Path) -> None:
-    """Ctrl-C reaches every process of the terminal's group: the rebuild stops on it (and its
-    reading process with it, once nobody reads); the reading process itself does not end with
-    a traceback of its own. Here only the reading process is interrupted, as it starts and
-    while it still has events to send (more than the pipe holds): it goes on to the end."""
-    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "l.db")}
+@pytest.fixture(scope="module")
+def many_orders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A ledger of 8,000 orders: some 1.6 MB of facts, more than the reading process's pipe
+    holds (1 MB at most)."""
+    folder = tmp_path_factory.mktemp("many_orders")
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "l.db")}
     store = LedgerStore(env=env)
     try:
         ledger = new_ledger(store)
 
         async def fill() -> None:
-            for n in range(2000):  # some 400 kB of facts: the pipe holds 64 kB
+            for n in range(8000):
                 await ledger.handle_command(placed(f"CTRL-{n}", ["S1", "S2"]))
 
         asyncio.run(fill())
     finally:
         store.close()
+    return env
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_ctrl_c_stops_the_rebuild_not_its_reading_process(
+    many_orders: dict[str, str], method: str
+) -> None:
+    """Ctrl-C reaches every process of the terminal's group: the rebuild stops on it (and its
+    reading process with it, once nobody reads); the reading process itself does not end with
+    a traceback of its own. Here only the reading process is interrupted, as it starts and
+    while it still has events to send (more than the pipe holds): it goes on to the end."""
+    env = many_orders
     source = LedgerEventSource(env)
     try:
-        with read_ahead(source, batch_size=4) as ahead:
+        with read_ahead(source, batch_size=4, method=method) as ahead:
             (reader,) = multiprocessing.active_children()
             assert reader.pid is not None
             os.kill(reader.pid, signal.SIGINT)  # while it is still starting
@@ -144,6 +157,27 @@ def test_ctrl_c_stops_the_rebuild_not_its_reading_process(tmp_path: Path) -> Non
             read = len(batch)
             while batch:
                 read += len(batch := ahead.read(batch[-1][0], 4))
-        assert read == source.head() == 2000
+        assert read == source.head() == 8000
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_rebuild_that_stops_early_ends_its_reading_process(
+    many_orders: dict[str, str], method: str
+) -> None:
+    """The rebuild takes one batch and stops (an error, Ctrl-C): the reading process, blocked
+    on a full pipe, ends of itself once the rebuild's end of the pipe is closed. A forked one
+    holds a copy of that end and closes it first thing; were it kept, the reading process would
+    wait on itself and be terminated after five seconds (exit code -15, not 0)."""
+    source = LedgerEventSource(many_orders)
+    try:
+        with read_ahead(source, batch_size=1000, method=method) as ahead:
+            (reader,) = multiprocessing.active_children()
+            assert isinstance(ahead, ReadAhead)
+            widened = fcntl.fcntl(ahead._pipe.fileno(), fcntl.F_GETPIPE_SZ)
+            assert widened == PIPE_BYTES  # five or so messages, not 64 kB
+            assert len(ahead.read(0, 1000)) == 1000
+        assert reader.exitcode == 0
     finally:
         source.close()
