@@ -190,7 +190,7 @@ class MemoryViewStore:
     def commit(
         self,
         projection: str,
-        rows: Mapping[Table, Sequence[Row]],
+        rows: Mapping[Table, Mapping[Key, Row]],
         changes: Changes,
         position: int,
         generation: int,
@@ -200,7 +200,7 @@ class MemoryViewStore:
         if generation != self.generation(projection):
             raise PositionTaken(f"{projection} was rebuilt")
         for table, table_rows in rows.items():
-            for row in table_rows:  # the stored columns only, as in SQL
+            for row in table_rows.values():  # the stored columns only, as in SQL
                 self.rows.put(table, copy.deepcopy({c: row[c] for c in table.all_columns}))
         for statement, params in changes:
             self.rows.run_many(statement, params)
@@ -295,3 +295,8 @@ async def take_orders(
                 if len(taken) == count:
                     break
     return taken
+
+
+def keyed(table: Table, rows: Sequence[Row]) -> dict[Table, dict[Key, Row]]:
+    """``rows`` of ``table`` as ``Target.commit`` takes them."""
+    return {table: {table.key_of(row): row for row in rows}}

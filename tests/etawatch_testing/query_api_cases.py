@@ -40,6 +40,7 @@ from etawatch_testing.query_api import (
     Marks,
     client_for,
     fill_store,
+    keyed,
     make_api,
     make_keys,
 )
@@ -736,10 +737,10 @@ def held_and_stored_alike(views: SqlViewStore) -> None:
     memory, they have one checksum; swapped in, they are stored as they were."""
     rows = awkward_rows()
     views.ensure("awkward", [AWKWARD])
-    views.commit("awkward", {AWKWARD: rows}, (), 1, 0)
+    views.commit("awkward", keyed(AWKWARD, rows), (), 1, 0)
     stored = views.checksum([AWKWARD])
     with views.stage({"awkward": [AWKWARD]}) as staged:
-        staged.commit("awkward", {AWKWARD: rows[::-1]}, (), 1, 0)
+        staged.commit("awkward", keyed(AWKWARD, rows[::-1]), (), 1, 0)
         assert (staged.spilled, staged.held_rows) == (set(), len(rows))
         assert staged.checksum([AWKWARD]) == stored
         assert staged.swap(lambda _: None) == 1
@@ -748,10 +749,10 @@ def held_and_stored_alike(views: SqlViewStore) -> None:
     # A row committed again after a checksum made its values is written as it is now, not as
     # the checksum saw it (the swap takes the values the checksum made of the others).
     with views.stage({"awkward": [AWKWARD]}) as staged:
-        staged.commit("awkward", {AWKWARD: rows}, (), 1, 0)
+        staged.commit("awkward", keyed(AWKWARD, rows), (), 1, 0)
         assert staged.checksum([AWKWARD]) == stored
         changed = {**rows[0], "note": "changed after the checksum", "doc": {"v": 2}}
-        staged.commit("awkward", {AWKWARD: [changed]}, (), 2, 0)
+        staged.commit("awkward", keyed(AWKWARD, [changed]), (), 2, 0)
         assert staged.swap(lambda _: None) == 2
     assert views.load(AWKWARD, ("Z", -(2**32))) == changed
     assert views.load(AWKWARD, ("a", -(2**32))) == rows[1]

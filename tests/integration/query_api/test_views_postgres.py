@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from etawatch_testing.infra import PostgresDatabase, postgres_database
 from etawatch_testing.ledger import eventually
-from etawatch_testing.query_api import fill_store, make_api
+from etawatch_testing.query_api import fill_store, keyed, make_api
 from etawatch_testing.query_api_cases import QueryApiCases, held_and_stored_alike
 
 from etawatch.query_api.application.projector import Projector
@@ -143,7 +143,7 @@ def test_a_swap_and_a_live_commit_in_the_middle_do_not_deadlock() -> None:
                     (FORGET_ORDER, [("none",)]),
                 ]
                 try:
-                    api.views.commit("orders", {ITEMS: [state]}, changes, head, 0)
+                    api.views.commit("orders", keyed(ITEMS, [state]), changes, head, 0)
                     outcome["commit"] = "committed"
                 except Exception as exc:  # reported below
                     outcome["commit"] = repr(exc)

@@ -280,7 +280,7 @@ class SqlViewStore:
     def commit(
         self,
         projection: str,
-        rows: Mapping[Table, Sequence[Row]],
+        rows: Mapping[Table, Mapping[Key, Row]],
         changes: Changes,
         position: int,
         generation: int,
@@ -299,13 +299,15 @@ class SqlViewStore:
         except IntegrityError as exc:
             raise PositionTaken(str(exc)) from exc
 
-    def _write(self, cursor: Any, rows: Mapping[Table, Sequence[Row]], changes: Changes) -> None:
+    def _write(
+        self, cursor: Any, rows: Mapping[Table, Mapping[Key, Row]], changes: Changes
+    ) -> None:
         for table, table_rows in rows.items():
             if not table_rows:
                 continue
             cursor.executemany(
                 self._statement("upsert", table),
-                list(map(values_of(table), table_rows)),
+                list(map(values_of(table), table_rows.values())),
             )
         for statement, params in changes:
             cursor.executemany(self._sql_of(statement), params)
@@ -473,7 +475,7 @@ class SqlStaged:
     def commit(
         self,
         projection: str,
-        rows: Mapping[Table, Sequence[Row]],
+        rows: Mapping[Table, Mapping[Key, Row]],
         changes: Changes,
         position: int,
         generation: int,  # noqa: ARG002 - always 0 here: nothing rebuilds a staged copy
@@ -487,12 +489,11 @@ class SqlStaged:
             for table, table_rows in rows.items():
                 held = self.held[table.name]
                 before = len(held)
-                keys = list(map(table.key_of, table_rows))
-                held.update(zip(keys, table_rows, strict=True))
+                held.update(table_rows)
                 self.held_rows += len(held) - before
                 made = self.made[table.name]
                 if made:
-                    for key in keys:
+                    for key in table_rows:
                         made.pop(key, None)
             if self.held_rows > self.cache_rows:
                 spill = [name for name in self.projections if name not in self.spilled]
@@ -508,7 +509,7 @@ class SqlStaged:
         """Write these projections' rows held into their temporary tables, and hold no more."""
         for name in names:
             tables = self.projections[name]
-            self.store._write(cursor, {t: list(self.held[t.name].values()) for t in tables}, ())
+            self.store._write(cursor, {t: self.held[t.name] for t in tables}, ())
             for table in tables:
                 self.held_rows -= len(self.held.pop(table.name))
                 self.made[table.name].clear()

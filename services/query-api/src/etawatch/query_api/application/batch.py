@@ -1,6 +1,6 @@
 """The rows one batch of events touches, loaded once, changed in memory, written at the end."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from etawatch.query_api.application.ports import Target
@@ -94,8 +94,8 @@ class BatchRows:
         """Rows ``put`` since the batch began, each counted once."""
         return sum(len(rows) for rows in self._dirty.values())
 
-    def dirty(self) -> Mapping[Table, Sequence[Row]]:
-        return {self._tables[name]: list(rows.values()) for name, rows in self._dirty.items()}
+    def dirty(self) -> Mapping[Table, Mapping[Key, Row]]:
+        return {self._tables[name]: rows for name, rows in self._dirty.items()}
 
     def changes(self) -> list[tuple[Statement, list[Params]]]:
         self._flush()

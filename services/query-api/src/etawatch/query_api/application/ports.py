@@ -37,12 +37,12 @@ class Target(Protocol):
     def commit(
         self,
         projection: str,
-        rows: Mapping[Table, Sequence[Row]],
+        rows: Mapping[Table, Mapping[Key, Row]],
         changes: Changes,
         position: int,
         generation: int,
     ) -> None:
-        """Write the documents, then run the set-based changes in order, then the position.
+        """Write the documents (by key), then run the set-based changes in order, then the position.
 
         Raises ``PositionTaken`` (and writes nothing) when another projector committed this
         position first, or when the projection is no longer at ``generation``."""
