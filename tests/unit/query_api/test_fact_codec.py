@@ -1,14 +1,16 @@
 """Facts handed between processes come back equal, field by field, in their declared types."""
 
 import dataclasses
+import datetime as dt
 import typing
 import uuid
 from typing import Any
 
 import pytest
 
-from etawatch.query_api.adapters.fact_codec import CLASSES, decode, encode
+from etawatch.query_api.adapters.fact_codec import CLASSES, decode, encode, unformatted
 from etawatch.query_api.domain import facts as f
+from etawatch.query_api.domain.timefmt import iso
 
 ETA = {"raw": "03/2027", "earliest": "2027-03-01", "latest": "2027-03-31", "precision": "month"}
 
@@ -18,6 +20,8 @@ def _value(hint: Any, n: int) -> Any:
     args = typing.get_args(hint)
     if type(None) in args:
         return None if n % 2 else _value(next(a for a in args if a is not type(None)), n)
+    if hint == f.Moment:
+        return f"2026-11-{n + 1:02d}T06:28:32.35966{n}+00:00"
     if hint is uuid.UUID:
         return uuid.UUID(int=n + 1)
     if hint is str:
@@ -36,7 +40,7 @@ def _value(hint: Any, n: int) -> Any:
 
 
 def example(cls: type[f.Fact], n: int) -> f.Fact:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     return cls(**{fld.name: _value(hints[fld.name], n) for fld in dataclasses.fields(cls)})
 
 
@@ -63,3 +67,30 @@ def test_every_fact_class_is_known() -> None:
     }
     assert set(CLASSES) == kinds
     assert len(kinds) > 10
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 11, 29, 6, 28, 32, 359667, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 29, 6, 28, 32, tzinfo=dt.UTC),  # written without a fraction
+        dt.datetime(2026, 11, 29, 8, 28, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        dt.datetime(2026, 11, 29, 6, 28, 32, 5),  # noqa: DTZ001 - no zone: UTC, as ``iso`` takes it
+    ],
+)
+def test_moments_left_as_datetimes_come_back_as_the_views_text(moment: dt.datetime) -> None:
+    """The reading process leaves moments as the ledger's datetimes for ``orjson`` to write;
+    they come back in the form ``iso`` gives the same datetime, in the fields that hold one
+    (required and optional)."""
+    run = f.RunSucceeded(
+        seq=1,
+        at=unformatted(moment),
+        run_id=uuid.UUID(int=1),
+        supplier="acme",
+        finished_at=unformatted(moment),
+        started_at=unformatted(moment),
+    )
+    ((_, back),) = decode(encode([(1, run)]))
+    assert isinstance(back, f.RunSucceeded)
+    assert back.at == back.finished_at == back.started_at == iso(moment)
+    assert len(iso(moment)) == 32

@@ -1,22 +1,28 @@
 """Facts as compact JSON, to hand batches of them from one process to another.
 
 Each fact is an array: its class's number, then its fields in declared order (``orjson`` writes
-UUIDs and tuples itself; a ``LineFact`` is an array of its fields too). Decoding turns each field
-back into its declared type. Pickle would do the same generically, at several times the cost (it
-rebuilds each dataclass through its reduce protocol).
+UUIDs, tuples and datetimes itself; a ``LineFact`` is an array of its fields too). Decoding
+turns each field back into its declared type. Pickle would do the same generically, at several
+times the cost (it rebuilds each dataclass through its reduce protocol).
+
+The rebuild's reading process leaves the moments of its facts as the ledger's datetimes
+(``unformatted``): ``orjson`` writes them in ISO form several times as fast as ``isoformat``
+does, which was a sixth of that process's time, and decoding makes the views' form of them.
 """
 
 import dataclasses
+import datetime as dt
 import operator
 import types
 import typing
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from etawatch.query_api.domain import facts as f
+from etawatch.query_api.domain.timefmt import iso
 
 Batch = Sequence[tuple[int, f.Fact | None]]
 Convert = Callable[[Any], Any]
@@ -47,10 +53,26 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"facts cannot carry {type(value).__name__}")
 
 
+def unformatted(moment: dt.datetime) -> f.Moment:
+    """A moment left as the ledger's datetime, for ``encode`` to write (``Translator``'s
+    ``moment`` in the reading process; nothing else may see such a fact)."""
+    return cast(f.Moment, moment)
+
+
+def _moment(value: str) -> f.Moment:
+    """A moment as ``orjson`` writes it (RFC 3339; no fraction when its microseconds are 0,
+    its own offset) in the views' form, as ``timefmt.iso`` makes it; one in that form already
+    (``orjson`` writes a UTC moment so) as it is."""
+    if len(value) == 32 and value.endswith("+00:00"):
+        return value
+    return iso(dt.datetime.fromisoformat(value))
+
+
 _AS_IS = (str, int, bool)
 _SIMPLE: dict[Any, Convert] = {
     uuid.UUID: uuid.UUID,
     f.LineFact: _line,
+    f.Moment: _moment,
 }
 
 
@@ -87,7 +109,7 @@ class _Shape:
 
 def _shape(cls: type[f.Fact]) -> _Shape:
     names = [field.name for field in dataclasses.fields(cls)]
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     converters = tuple(
         (i, convert)
         for i, name in enumerate(names)

@@ -22,6 +22,7 @@ from etawatch.query_api.domain.timefmt import iso
 
 Event = Any
 Name = tuple[str, ...]
+MomentOf = Callable[[dt.datetime], f.Moment]
 
 SHIFT_KIND = {
     "later": "eta_later",
@@ -57,8 +58,11 @@ def _name_of(event: Event) -> Name:
 class Translator:
     """Ledger domain events -> facts. ``lookup`` finds an aggregate's created event."""
 
-    def __init__(self, lookup: Callable[[uuid.UUID], Event | None]) -> None:
+    def __init__(self, lookup: Callable[[uuid.UUID], Event | None], moment: MomentOf = iso) -> None:
+        """``moment``: how a moment of the ledger's becomes a fact's (the views' text form; the
+        rebuild's reading process leaves it to ``fact_codec``, which makes it faster)."""
         self._lookup = lookup
+        self._moment = moment
         self._names: dict[uuid.UUID, Name] = {}
         self._by_type: dict[type[Any], Callable[[Event, Name, int], f.Fact | None]] = {
             SupplierItem.FirstSeen: self._first_seen,
@@ -99,11 +103,10 @@ class Translator:
 
     # --- supplier items -------------------------------------------------------------------
 
-    @staticmethod
-    def _first_seen(e: Event, _n: Name, seq: int) -> f.Fact:
+    def _first_seen(self, e: Event, _n: Name, seq: int) -> f.Fact:
         return f.ItemBaselined(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             supplier=e.supplier,
             sku=e.sku,
             name=e.name,
@@ -113,11 +116,10 @@ class Translator:
             run_id=e.run_id,
         )
 
-    @staticmethod
-    def _eta_changed(e: Event, n: Name, seq: int) -> f.Fact:
+    def _eta_changed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.ItemChanged(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             supplier=n[0],
             sku=n[1],
             previous_eta=e.previous_eta,
@@ -127,11 +129,10 @@ class Translator:
             run_id=e.run_id,
         )
 
-    @staticmethod
-    def _availability_changed(e: Event, n: Name, seq: int) -> f.Fact:
+    def _availability_changed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.ItemChanged(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             supplier=n[0],
             sku=n[1],
             previous_availability=e.previous_availability,
@@ -141,17 +142,15 @@ class Translator:
             run_id=e.run_id,
         )
 
-    @staticmethod
-    def _went_missing(e: Event, n: Name, seq: int) -> f.Fact:
+    def _went_missing(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.ItemWentMissing(
-            seq=seq, at=iso(e.timestamp), supplier=n[0], sku=n[1], run_id=e.run_id
+            seq=seq, at=self._moment(e.timestamp), supplier=n[0], sku=n[1], run_id=e.run_id
         )
 
-    @staticmethod
-    def _returned(e: Event, n: Name, seq: int) -> f.Fact:
+    def _returned(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.ItemCameBack(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             supplier=n[0],
             sku=n[1],
             availability=e.availability,
@@ -169,46 +168,47 @@ class Translator:
     def _placed(self, e: Event, _n: Name, seq: int) -> f.Fact:
         return f.OrderOpened(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             shop_order_id=e.shop_order_id,
             customer_id=e.customer_id,
             customer_name=e.customer_name,
             locale=e.locale,
-            placed_at=iso(e.placed_at),
+            placed_at=self._moment(e.placed_at),
             lines=tuple([self._line(x) for x in e.lines]),
         )
 
     def _line_added(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.OrderLineAdded(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             shop_order_id=n[0],
             line=self._line(
                 {"supplier": e.supplier, "sku": e.sku, "name": e.name, "quantity": e.quantity}
             ),
         )
 
-    @staticmethod
-    def _line_removed(e: Event, n: Name, seq: int) -> f.Fact:
+    def _line_removed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.OrderLineRemoved(
-            seq=seq, at=iso(e.timestamp), shop_order_id=n[0], supplier=e.supplier, sku=e.sku
+            seq=seq,
+            at=self._moment(e.timestamp),
+            shop_order_id=n[0],
+            supplier=e.supplier,
+            sku=e.sku,
         )
 
-    @staticmethod
-    def _closed(e: Event, n: Name, seq: int) -> f.Fact:
+    def _closed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.OrderEnded(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             shop_order_id=n[0],
             reason=e.reason,
-            closed_at=iso(e.closed_at),
+            closed_at=self._moment(e.closed_at),
         )
 
-    @staticmethod
-    def _line_changed(e: Event, n: Name, seq: int) -> f.Fact:
+    def _line_changed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.LineChanged(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             shop_order_id=n[0],
             change_id=str(stored_event_id(e.originator_id, e.originator_version)),
             supplier=e.supplier,
@@ -219,47 +219,44 @@ class Translator:
             eta=e.new_eta,
             change_kind=e.change_kind,
             shift_days=e.shift_days,
-            observed_at=iso(e.observed_at),
+            observed_at=self._moment(e.observed_at),
         )
 
-    @staticmethod
-    def _notified(e: Event, n: Name, seq: int) -> f.Fact:
+    def _notified(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.CustomerWasNotified(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             shop_order_id=n[0],
             notification_id=str(e.notification_id),
             channel=e.channel,
             subject=e.subject,
-            sent_at=iso(e.sent_at),
+            sent_at=self._moment(e.sent_at),
             change_ids=tuple(e.change_ids),
         )
 
-    @staticmethod
-    def _notification_failed(e: Event, n: Name, seq: int) -> f.Fact:
+    def _notification_failed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.NotificationWasRefused(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             shop_order_id=n[0],
             notification_id=str(e.notification_id),
             reason=e.reason,
             detail=e.detail,
-            failed_at=iso(e.failed_at),
+            failed_at=self._moment(e.failed_at),
             change_ids=tuple(e.change_ids),
         )
 
     # --- runs and health ------------------------------------------------------------------
 
-    @staticmethod
-    def _outcome(e: Event, n: Name, seq: int) -> dict[str, Any]:
+    def _outcome(self, e: Event, n: Name, seq: int) -> dict[str, Any]:
         """What both run outcomes carry, with the scraper's report (None in version 1 events; its
         data-quality counts None in version 1 and 2 events)."""
         return {
             "seq": seq,
-            "at": iso(e.timestamp),
+            "at": self._moment(e.timestamp),
             "run_id": e.run_id,
             "supplier": n[0],
-            "started_at": None if e.started_at is None else iso(e.started_at),
+            "started_at": None if e.started_at is None else self._moment(e.started_at),
             "items_seen": e.items_seen,
             "pages": e.pages,
             "unknown_availability": e.unknown_availability,
@@ -268,47 +265,44 @@ class Translator:
         }
 
     def _run_succeeded(self, e: Event, n: Name, seq: int) -> f.Fact:
-        return f.RunSucceeded(finished_at=iso(e.finished_at), **self._outcome(e, n, seq))
+        return f.RunSucceeded(finished_at=self._moment(e.finished_at), **self._outcome(e, n, seq))
 
     def _run_failed(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.RunFailed(
             reason=e.reason,
             message=e.message,
-            failed_at=iso(e.failed_at),
+            failed_at=self._moment(e.failed_at),
             artifacts=None if e.artifacts is None else tuple(e.artifacts),
             **self._outcome(e, n, seq),
         )
 
-    @staticmethod
-    def _degraded(e: Event, n: Name, seq: int) -> f.Fact:
+    def _degraded(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.SupplierDegraded(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             supplier=n[0],
             consecutive_failures=e.consecutive_failures,
             last_reason=e.last_reason,
-            failing_since=iso(e.failing_since),
+            failing_since=self._moment(e.failing_since),
         )
 
-    @staticmethod
-    def _run_compared(e: Event, n: Name, seq: int) -> f.Fact:
+    def _run_compared(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.RunCompared(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             run_id=e.run_id,
             supplier=n[0],
             partition=int(n[1]),
-            started_at=iso(e.started_at),
-            finished_at=iso(e.finished_at),
+            started_at=self._moment(e.started_at),
+            finished_at=self._moment(e.finished_at),
             observations=e.observations,
             unseen=len(e.unseen),
         )
 
-    @staticmethod
-    def _run_not_compared(e: Event, n: Name, seq: int) -> f.Fact:
+    def _run_not_compared(self, e: Event, n: Name, seq: int) -> f.Fact:
         return f.RunNotCompared(
             seq=seq,
-            at=iso(e.timestamp),
+            at=self._moment(e.timestamp),
             run_id=e.run_id,
             supplier=n[0],
             partition=int(n[1]),
@@ -320,17 +314,21 @@ class LedgerEventSource:
     """``EventSource`` over the ledger's store, read-only: the notification log as facts."""
 
     def __init__(
-        self, env: Mapping[str, str] | None = None, store: LedgerStore | None = None
+        self,
+        env: Mapping[str, str] | None = None,
+        store: LedgerStore | None = None,
+        *,
+        moment: MomentOf = iso,
     ) -> None:
         """Open the store read-only from ``env``, or read a ``store`` the caller already has
-        (the embedded demo's, which it keeps and closes)."""
+        (the embedded demo's, which it keeps and closes). ``moment``: see ``Translator``."""
         if store is None and env is None:
             raise ValueError("give the ledger's environment or its store")
         self._owned = store is None
         self.env = dict(env) if store is None and env is not None else None
         """Where a second process can open the store again (``None``: a store handed over)."""
         self.store: LedgerStore = store if store is not None else open_read_only(env or {})
-        self.translator = Translator(self.created_event)
+        self.translator = Translator(self.created_event, moment)
 
     def created_event(self, originator_id: uuid.UUID) -> Event | None:
         stored = self.store.recorder.select_events(originator_id, lte=1, limit=1)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
-from etawatch.query_api.adapters.fact_codec import decode, encode
+from etawatch.query_api.adapters.fact_codec import decode, encode, unformatted
 from etawatch.query_api.adapters.ledger_events import LedgerEventSource
 from etawatch.query_api.application.ports import EventSource
 from etawatch.query_api.domain.facts import Fact
@@ -65,7 +65,7 @@ def _read(
     if inherited is not None:
         inherited.close()
     try:
-        source = LedgerEventSource(env)
+        source = LedgerEventSource(env, moment=unformatted)
         try:
             position = 0
             while batch := source.read(position, min(batch_size, MESSAGE_EVENTS)):

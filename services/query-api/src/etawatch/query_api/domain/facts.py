@@ -11,11 +11,13 @@ frozen dataclass takes five times as long to make, and a rebuild makes hundreds 
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-Moment = str
+MOMENT = "moment"
+Moment = Annotated[str, MOMENT]
 """A moment in the text form the views store (``timefmt.iso``: UTC, microseconds, ``+00:00``):
-made once, when a ledger event becomes a fact, and sorting as the moments do."""
+made once, when a ledger event becomes a fact, and sorting as the moments do. Marked, so that
+``adapters.fact_codec`` knows the fields that hold one."""
 
 Eta = dict[str, Any]
 """An ETA as JSON: ``raw``, ``earliest``, ``latest``, ``precision``."""
