@@ -393,16 +393,15 @@ class QueryApiCases:
         finally:
             again.close()
 
-    @pytest.mark.parametrize("method", ["fork", "spawn"])
-    def test_events_read_ahead_by_a_second_process_equal_those_read_here(self, method: str) -> None:
-        """The rebuild's reading process, forked or spawned: the same facts, batch by batch, as
-        reading in this process; events recorded after it finished are read here; a read
-        further back than it got is read here too."""
-        env = self.store_env(f"ahead_ledger_{method}")
+    def test_events_read_ahead_by_a_second_process_equal_those_read_here(self) -> None:
+        """The rebuild's reading process: the same facts, batch by batch, as reading in this
+        process; events recorded after it finished are read here; a read further back than
+        it got is read here too."""
+        env = self.store_env("ahead_ledger")
         fill_store(env)
         direct = LedgerEventSource(env)
         try:
-            with read_ahead(direct, batch_size=4, method=method) as ahead:
+            with read_ahead(direct, batch_size=4) as ahead:
                 assert isinstance(ahead, ReadAhead)
                 position, read = 0, list[tuple[int, f.Fact | None]]()
                 while batch := ahead.read(position, 3):
@@ -425,18 +424,14 @@ class QueryApiCases:
         finally:
             direct.close()
 
-    @pytest.mark.parametrize("method", ["fork", "spawn"])
-    def test_a_reading_process_that_fails_says_why(self, method: str) -> None:
+    def test_a_reading_process_that_fails_says_why(self) -> None:
         """The second process cannot open the store (here: a persistence module that does not
         exist): the rebuild's first read raises with its reason."""
-        env = self.store_env(f"failing_ledger_{method}")
+        env = self.store_env("failing_ledger")
         source = LedgerEventSource(env)
         try:
             source.env = {**env, "PERSISTENCE_MODULE": "no_such_module"}
-            with (
-                read_ahead(source, batch_size=4, method=method) as ahead,
-                pytest.raises(ReaderError) as failed,
-            ):
+            with read_ahead(source, batch_size=4) as ahead, pytest.raises(ReaderError) as failed:
                 ahead.read(0, 10)
             assert "no_such_module" in str(failed.value)
         finally:

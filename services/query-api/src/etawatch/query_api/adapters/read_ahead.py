@@ -48,13 +48,8 @@ class ReaderError(RuntimeError):
     """The reading process stopped with an error, or died."""
 
 
-def _read(
-    env: Mapping[str, str], batch_size: int, pipe: Connection, inherited: Connection | None
-) -> None:
+def _read(env: Mapping[str, str], batch_size: int, pipe: Connection) -> None:
     """The reading process: every event from the first, until the ledger has no more.
-
-    ``inherited``: the rebuild's end of the pipe, which a forked process holds too and closes
-    at once (else, the rebuild gone, its sends would wait for a reader that is itself).
 
     Without the cyclic garbage collector: what it keeps (the names of the aggregates met so far)
     has no cycles, and the collector would go through all of it again and again. Deaf to Ctrl-C,
@@ -62,8 +57,6 @@ def _read(
     which ends this process (rather than a traceback of its own)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()
-    if inherited is not None:
-        inherited.close()
     try:
         source = LedgerEventSource(env, moment=unformatted)
         try:
@@ -140,44 +133,30 @@ def _widen(pipe: Connection) -> None:
         fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
 
 
-def start_method() -> str:
-    """``fork`` where the platform has it and this process runs no other thread: the reading
-    process then starts at once (``spawn`` starts a new interpreter, which imports the ledger's
-    modules and this program's main module again: most of a second, which a rebuild of a few
-    seconds would spend waiting). With other threads, forking would copy the locks they might
-    hold; the reading process uses only what it opens itself, never this process's connections."""
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        return "fork"
-    return "spawn"
-
-
 @contextmanager
 def read_ahead(
-    source: LedgerEventSource, batch_size: int, *, enabled: bool = True, method: str | None = None
+    source: LedgerEventSource, batch_size: int, *, enabled: bool = True
 ) -> Iterator[EventSource]:
     """``source`` read ahead by a second process, where the ledger can be opened again from its
     environment (a store handed over in this process, as the embedded demo's, cannot), unless
     not ``enabled``.
 
-    The process is forked or spawned (``method``, else ``start_method``); spawned, it imports
-    the program's main module, which must guard its own start with ``if __name__ ==
-    "__main__"`` (console scripts do)."""
+    The process is started with ``spawn``: the program that calls this must guard its own
+    start with ``if __name__ == "__main__"`` (console scripts do). A forked process would start
+    at once, but this one would then copy each page of its memory it first writes to (shared
+    until then): measured, that cost more than the start saved, in a process holding a live
+    projector's rows."""
     if source.env is None or not enabled:
         yield source
         return
-    method = method or start_method()
-    context: Any = multiprocessing.get_context(method)
-    receiving, sending = context.Pipe(duplex=False)
+    context: Any = multiprocessing.get_context("spawn")  # forking would copy this process's
+    receiving, sending = context.Pipe(duplex=False)  # threads and database connections
     _widen(sending)
-    inherited = receiving if method == "fork" else None
     process = context.Process(
-        target=_read,
-        args=(dict(source.env), batch_size, sending, inherited),
-        name="ledger-reader",
+        target=_read, args=(dict(source.env), batch_size, sending), name="ledger-reader"
     )
-    # Started with Ctrl-C ignored (a forked process and a spawned interpreter keep an ignored
-    # SIGINT ignored), so that it cannot die of one while it is still starting, before
-    # ``_read`` ignores it itself.
+    # Started with Ctrl-C ignored (a spawned interpreter keeps an ignored SIGINT ignored), so
+    # that it cannot die of one while it is still importing, before ``_read`` ignores it itself.
     main = threading.current_thread() is threading.main_thread()
     interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:

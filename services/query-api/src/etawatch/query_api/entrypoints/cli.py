@@ -121,11 +121,11 @@ def rebuild(
         TimeRemainingColumn(),
     )
     try:
-        with (  # the reading process first: it forks only while the bar's thread is not up
+        with (
+            Progress(*columns, console=console) as bar,
             read_ahead(
                 api.source, settings.rebuild_batch_size, enabled=settings.rebuild_read_ahead
             ) as source,
-            Progress(*columns, console=console) as bar,
         ):
             task = bar.add_task("rebuild", total=total)
             result = rebuild_views(
