@@ -7,7 +7,9 @@
    loopback with 32 connections (``wrk`` when installed, else an httpx/asyncio generator).
 3. Rebuild of all views (events/s), against reading and decoding the same events with the
    library (``select_notifications`` + ``mapper.to_domain_event``) and a plain sequential read
-   of the events table.
+   of the events table. The rebuild and the library's reading each run in a fresh process, as
+   ``etawatch-query-api rebuild`` does: this one keeps the live views' rows, which slowed both
+   by a fifth to a third.
 
     uv run python bench/query_api_load.py [--orders 100000] [--seconds 10] [--no-http]
     uv run python bench/query_api_load.py --no-http --store postgres
@@ -167,8 +169,7 @@ def plain_read(stores: Stores) -> tuple[int, float]:
 
 
 def library_read_decode(api: Any) -> tuple[int, float]:
-    """Without the cyclic garbage collector, as the rebuild runs: this process keeps the live
-    projector's rows, which the collector would otherwise go through again and again."""
+    """Without the cyclic garbage collector, as the rebuild runs."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -209,6 +210,29 @@ class Timed:
                 self.seconds += time.perf_counter() - started
 
         return timed
+
+
+def measure_apart(kind: str, stores: Stores, *, read_ahead_on: bool = True) -> dict[str, Any]:
+    """``kind`` (``rebuild`` or ``library``) measured in a fresh process of this script."""
+    args = [sys.executable, __file__, "--measure", kind, json.dumps(stores.ledger_env)]
+    args += [stores.views_url] + ([] if read_ahead_on else ["--no-read-ahead"])
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def measure(kind: str, ledger_env: dict[str, str], views_url: str, read_ahead_on: bool) -> None:
+    """In the fresh process: print the figures of ``kind`` as one line of JSON."""
+    api = build_api(Stores(ledger_env, views_url, "", None))
+    try:
+        if kind == "library":
+            events, seconds = library_read_decode(api)
+            print(json.dumps({"events": events, "seconds": seconds}))
+            return
+        events, seconds, equal, split = rebuild_all(api, read_ahead_on=read_ahead_on)
+        print(json.dumps({"events": events, "seconds": seconds, "equal": equal, "split": split}))
+    finally:
+        api.close()
 
 
 def rebuild_all(
@@ -391,9 +415,17 @@ def main() -> None:
         "--rebuild-rounds", type=int, default=3, help="Rebuilds, each beside a ceiling's run."
     )
     parser.add_argument("--serve", nargs=2, metavar=("FOLDER", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--measure", nargs=3, metavar=("KIND", "LEDGER_ENV", "VIEWS_URL"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.serve:
         serve(Path(args.serve[0]), int(args.serve[1]))
+        return
+    if args.measure:
+        os.environ.setdefault("ETAWATCH_LOG_LEVEL", "WARNING")
+        kind, ledger_env, views_url = args.measure
+        measure(kind, json.loads(ledger_env), views_url, not args.no_read_ahead)
         return
     if args.store == "postgres" and not args.no_http:
         parser.error("--store postgres measures the rebuild only: add --no-http")
@@ -418,16 +450,15 @@ def main() -> None:
         rebuilds: list[tuple[float, bool, dict[str, float]]] = []
         for turn in range(args.rebuild_rounds + 1):
             if turn:
-                events, rebuild_s, equal, split = rebuild_all(
-                    api, read_ahead_on=not args.no_read_ahead
-                )
-                rebuilds.append((events / rebuild_s, equal, split))
-                print(f"  round {turn}: rebuild {events / rebuild_s:,.0f} events/s")
+                done = measure_apart("rebuild", stores, read_ahead_on=not args.no_read_ahead)
+                rate = done["events"] / done["seconds"]
+                rebuilds.append((rate, done["equal"], done["split"]))
+                print(f"  round {turn}: rebuild {rate:,.0f} events/s")
             rows, plain_s = plain_read(stores)
-            decoded, lib_s = library_read_decode(api)
+            library = measure_apart("library", stores)
             ceilings["plain"].append(rows / plain_s)
-            ceilings["library"].append(decoded / lib_s)
-            print(f"  library read-and-decode {decoded / lib_s:,.0f} events/s")
+            ceilings["library"].append(library["events"] / library["seconds"])
+            print(f"  library read-and-decode {ceilings['library'][-1]:,.0f} events/s")
         plain_rate, lib_rate = max(ceilings["plain"]), max(ceilings["library"])
         rebuild_rate, _, split = max(rebuilds, key=lambda r: r[0])
         equal = all(r[1] for r in rebuilds)
