@@ -12,7 +12,7 @@
    by a fifth to a third.
 
     uv run python bench/query_api_load.py [--orders 100000] [--seconds 10] [--no-http]
-    uv run python bench/query_api_load.py --no-http --store postgres
+    uv run python bench/query_api_load.py --store postgres
 """
 
 import argparse
@@ -273,13 +273,13 @@ def rebuild_all(
 # --- HTTP ----------------------------------------------------------------------------------------
 
 
-def serve(folder: Path, port: int) -> None:
+def serve(ledger_env: dict[str, str], views_url: str, port: int) -> None:
     """Run in the server process: the query API's app plus a bare constant endpoint."""
     import uvicorn  # noqa: PLC0415
 
     from etawatch.query_api.entrypoints.api.app import create_app  # noqa: PLC0415
 
-    app = create_app(build_api(sqlite_stores(folder)), run_projector=False)
+    app = create_app(build_api(Stores(ledger_env, views_url, "", None)), run_projector=False)
 
     @app.get("/bare")
     async def bare() -> dict[str, str]:
@@ -403,8 +403,8 @@ def main() -> None:
         "--store",
         choices=("sqlite", "postgres"),
         default="sqlite",
-        help="Where the ledger and the views are (postgres: the rebuild only, two databases "
-        "made for the run and dropped after).",
+        help="Where the ledger and the views are (postgres: two databases made for the run and "
+        "dropped after).",
     )
     parser.add_argument(
         "--no-read-ahead",
@@ -414,21 +414,21 @@ def main() -> None:
     parser.add_argument(
         "--rebuild-rounds", type=int, default=3, help="Rebuilds, each beside a ceiling's run."
     )
-    parser.add_argument("--serve", nargs=2, metavar=("FOLDER", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--serve", nargs=3, metavar=("LEDGER_ENV", "VIEWS_URL", "PORT"), help=argparse.SUPPRESS
+    )
     parser.add_argument(
         "--measure", nargs=3, metavar=("KIND", "LEDGER_ENV", "VIEWS_URL"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.serve:
-        serve(Path(args.serve[0]), int(args.serve[1]))
+        serve(json.loads(args.serve[0]), args.serve[1], int(args.serve[2]))
         return
     if args.measure:
         os.environ.setdefault("ETAWATCH_LOG_LEVEL", "WARNING")
         kind, ledger_env, views_url = args.measure
         measure(kind, json.loads(ledger_env), views_url, not args.no_read_ahead)
         return
-    if args.store == "postgres" and not args.no_http:
-        parser.error("--store postgres measures the rebuild only: add --no-http")
     os.environ.setdefault("ETAWATCH_LOG_LEVEL", "WARNING")
     folder = Path(tempfile.mkdtemp(prefix="etawatch-bench-"))
     stack = contextlib.ExitStack()
@@ -484,8 +484,9 @@ def main() -> None:
         token = create_key(api.keys, {Scope.READ}, "bench")
         api.close()
         port = free_port()
+        serve_args = ["--serve", json.dumps(stores.ledger_env), stores.views_url, str(port)]
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(folder), str(port)],
+            [sys.executable, __file__, *serve_args],
             env={**os.environ, "ETAWATCH_LOG_LEVEL": "WARNING"},
         )
         try:
@@ -506,7 +507,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         name = "wrk" if load is wrk else "httpx/asyncio"
-        print(f"\nHTTP, {CONNECTIONS} connections from a second process ({name}), "
+        print(f"\nHTTP ({args.store}), {CONNECTIONS} connections from a second process ({name}), "
               f"{args.rounds} alternating rounds of {args.seconds} s, median round, "
               "one uvicorn worker")  # fmt: skip
         for label, r in (("bare constant", bare), ("GET /v1/orders/{id}", orders)):
