@@ -1,7 +1,9 @@
 """The query API over PostgreSQL: the real ledger's store and the views in a per-run database."""
 
 import asyncio
+import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -13,7 +15,10 @@ from etawatch_testing.infra import PostgresDatabase, postgres_database
 from etawatch_testing.ledger import eventually
 from etawatch_testing.query_api import fill_store, keyed, make_api
 from etawatch_testing.query_api_cases import QueryApiCases, held_and_stored_alike
+from psycopg import sql
 
+from etawatch.query_api.adapters.view_queries import ViewQueries
+from etawatch.query_api.adapters.view_reader import PostgresReader
 from etawatch.query_api.application.projector import Projector
 from etawatch.query_api.domain.projections.orders import ITEMS, ORDERS
 from etawatch.query_api.domain.projections.registry import all_projections
@@ -191,3 +196,81 @@ def waiting_for(conn: psycopg.Connection[Any], which: str, what: str) -> None:
         return found is not None and int(found[0]) > 0
 
     asyncio.run(eventually(waits, what))
+
+
+def _waiting_for_a_lock(url: str, database: str, deadline: float) -> None:
+    with psycopg.connect(url, autocommit=True) as admin:
+        while time.monotonic() < deadline:
+            found = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = %s AND wait_event_type = 'Lock'",
+                (database,),
+            ).fetchone()
+            if found is not None and found[0] > 0:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the read never waited for the swap's lock")
+
+
+@pytest.mark.parametrize("isolation", ["read committed", "repeatable read"])
+def test_an_order_asked_for_during_a_swap_is_answered_from_the_swapped_in_views(
+    isolation: str,
+) -> None:
+    """``GET /v1/orders/{id}`` asked while a rebuild's swap holds the views' tables waits for
+    it, then answers from the rows it swapped in: the order and its items' state. (A read
+    whose snapshot were older than the swap would find the new tables empty: a 404.) The
+    reader has asked once before, as a server long up has: its statements are prepared. Also
+    where the database's default isolation is REPEATABLE READ, under which such a statement
+    takes its snapshot before it waits (the reader sets its own: it fails without)."""
+    orders = all_projections()["orders"]
+    with (
+        postgres_database("etawatch_test_qa") as ledger,
+        postgres_database("etawatch_test_qa") as views,
+    ):
+        with psycopg.connect(views.url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("ALTER DATABASE {} SET default_transaction_isolation = {}").format(
+                    sql.Identifier(views.name), sql.Literal(isolation)
+                )
+            )
+        fill_store(ledger.env)
+        api = make_api(ledger.env, views.url)
+        try:
+            head = api.source.head()
+            Projector(api.source, api.views, [orders]).catch_up()
+            answers: list[bytes | None] = []
+            asked_once, go = threading.Event(), threading.Event()
+
+            async def ask() -> None:
+                reader = PostgresReader(views.url)
+                await reader.open()
+                try:
+                    answers.append(await ViewQueries(reader).order("A-2"))
+                    asked_once.set()
+                    await asyncio.to_thread(go.wait, 60)
+                    answers.append(await ViewQueries(reader).order("A-2"))
+                finally:
+                    await reader.close()
+
+            asking = threading.Thread(target=lambda: asyncio.run(ask()))
+            asking.start()
+            assert asked_once.wait(60)
+            with api.views.stage({orders.name: orders.tables}) as staged:
+                projector = Projector(api.source, staged, [orders])
+                projector.catch_up(stop=head - 1)  # behind the live view: the swap catches up
+
+                def behind(live: int) -> None:  # called holding the live tables
+                    go.set()
+                    _waiting_for_a_lock(views.url, views.name, time.monotonic() + 60)
+                    projector.catch_up(stop=live)
+
+                assert staged.swap(behind) == head
+            asking.join(timeout=60)
+        finally:
+            api.close()
+    before, during = answers
+    assert before is not None
+    assert during is not None
+    document = json.loads(during)
+    assert [line["sku"] for line in document["lines"]] == ["S1", "S2"]
+    assert all(line["eta"] is not None for line in document["lines"])  # the items' state

@@ -8,18 +8,43 @@ from typing import Any
 
 import orjson
 
-from etawatch.query_api.adapters.view_reader import Params, Query, Reader
+from etawatch.query_api.adapters.view_reader import Reader
 from etawatch.query_api.domain.projections.orders import (
     ITEMS,
+    OPEN,
     ORDER_COLUMNS,
     ORDERS,
     LineState,
     OrderRow,
     line_state,
     order_document,
-    order_items,
 )
 from etawatch.query_api.domain.timefmt import iso
+
+
+def order_sql(ph: str) -> str:
+    """An order's row (``ORDER_COLUMNS``), and, when it is open, the state of each item its
+    lines name, as a JSON array of ``[supplier, sku, state]`` (``state`` the stored text, or
+    null), found from the lines of the stored document by the database's JSON functions: one
+    statement, so one snapshot of both tables. Parameters: the open status, the order's id."""
+    if ph == "?":  # SQLite
+        keys = (
+            "SELECT json_extract(line.value, '$.supplier'), json_extract(line.value, '$.sku') "
+            "FROM json_each(o.doc, '$.lines') AS line"
+        )
+        states = "json_group_array(json_array(i.supplier, i.sku, i.state))"
+    else:
+        keys = (
+            "SELECT line ->> 'supplier', line ->> 'sku' "
+            "FROM jsonb_array_elements(o.doc::jsonb -> 'lines') AS line"
+        )
+        states = "json_agg(json_build_array(i.supplier, i.sku, i.state))::text"
+    columns = ", ".join(f"o.{name.strip()}" for name in ORDER_COLUMNS.split(","))
+    return (
+        f"SELECT {columns}, CASE WHEN o.status = {ph} THEN ("
+        f"SELECT {states} FROM {ITEMS.name} AS i WHERE (i.supplier, i.sku) IN ({keys})"
+        f") END FROM {ORDERS.name} AS o WHERE o.shop_order_id = {ph}"
+    )
 
 
 @dataclass(frozen=True)
@@ -35,35 +60,19 @@ class ViewQueries:
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self.ph = reader.ph
-        self._order_sql = (
-            f"SELECT {ORDER_COLUMNS} FROM {ORDERS.name} WHERE shop_order_id = {self.ph}"
-        )
-        self._item_sql = f"(supplier = {self.ph} AND sku = {self.ph})"
+        self._order_sql = order_sql(self.ph)
 
     async def order(self, shop_order_id: str) -> bytes | None:
-        """The order and the current state of its open lines' items, read in one snapshot."""
-        parsed: list[OrderRow] = []
-
-        def items_of(found: tuple[Any, ...]) -> Query | None:
-            row: OrderRow = (*found[:6], orjson.loads(found[6]))
-            parsed.append(row)
-            keys = order_items(row)
-            if not keys:
-                return None
-            where = " OR ".join([self._item_sql] * len(keys))
-            params: Params = tuple(part for key in keys for part in key)
-            return f"SELECT supplier, sku, state FROM {ITEMS.name} WHERE {where}", params
-
-        found, items = await self.reader.one_then_all(
-            (ORDERS.name, ITEMS.name), self._order_sql, (shop_order_id,), items_of
-        )
+        """The order and the current state of its open lines' items, read by one statement."""
+        found = await self.reader.one(self._order_sql, (OPEN, shop_order_id))
         if found is None:
             return None
+        row: OrderRow = (*found[:6], orjson.loads(found[6]))
         states: dict[tuple[str, str], LineState] = {
             (supplier, sku): line_state(orjson.loads(state) if state else None)
-            for supplier, sku, state in items
+            for supplier, sku, state in (orjson.loads(found[7]) if found[7] else ())
         }
-        return orjson.dumps(order_document(parsed[0], states))
+        return orjson.dumps(order_document(row, states))
 
     async def orders(self, where: OrderFilter, limit: int) -> list[tuple[Any, ...]]:
         clauses: list[str] = []

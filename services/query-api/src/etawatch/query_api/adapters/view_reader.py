@@ -3,15 +3,13 @@ microseconds), PostgreSQL through an async connection pool."""
 
 import sqlite3
 import threading
-from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 Params = tuple[Any, ...]
-Query = tuple[str, Params]
-Follow = Callable[[tuple[Any, ...]], Query | None]
 
 
 class Reader(Protocol):
@@ -20,13 +18,6 @@ class Reader(Protocol):
     async def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None: ...
 
     async def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]: ...
-
-    async def one_then_all(
-        self, tables: tuple[str, ...], sql: str, params: Params, follow: Follow
-    ) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]:
-        """One row, then the rows of the query ``follow`` makes of it (``None``: none), both
-        read in one snapshot of the views (``tables``: those the two queries read)."""
-        ...
 
     async def open(self) -> None: ...
 
@@ -59,23 +50,6 @@ class SqliteReader:
     async def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         return self._conn().execute(sql, params).fetchall()
 
-    async def one_then_all(
-        self,
-        tables: tuple[str, ...],  # noqa: ARG002 - a read transaction sees one snapshot of all
-        sql: str,
-        params: Params,
-        follow: Follow,
-    ) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]:
-        conn = self._conn()
-        conn.execute("BEGIN")  # nothing here awaits: no other request uses the connection meanwhile
-        try:
-            found: tuple[Any, ...] | None = conn.execute(sql, params).fetchone()
-            then = None if found is None else follow(found)
-            rows = [] if then is None else conn.execute(*then).fetchall()
-        finally:
-            conn.execute("COMMIT")
-        return found, rows
-
     async def open(self) -> None:
         self._conn().execute("SELECT 1").fetchone()
 
@@ -86,12 +60,26 @@ class SqliteReader:
         self._local = threading.local()
 
 
+async def _read_committed(conn: AsyncConnection) -> None:
+    await conn.execute("SET default_transaction_isolation = 'read committed'")
+
+
 class PostgresReader:
+    """Each answer is one statement, in a transaction of its own at READ COMMITTED (whatever
+    the database's default), which takes its snapshot once it holds its tables: a rebuild
+    swapping them in is waited for, and its rows are seen. At REPEATABLE READ a prepared
+    statement takes its snapshot before it waits, and would find the new tables empty."""
+
     ph = "%s"
 
     def __init__(self, url: str, max_size: int = 10) -> None:
         self.pool: AsyncConnectionPool = AsyncConnectionPool(
-            url, min_size=1, max_size=max_size, open=False, kwargs={"autocommit": True}
+            url,
+            min_size=1,
+            max_size=max_size,
+            open=False,
+            kwargs={"autocommit": True},
+            configure=_read_committed,
         )
 
     async def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
@@ -103,23 +91,6 @@ class PostgresReader:
         async with self.pool.connection() as conn:
             cursor = await conn.execute(sql, params, prepare=True)
             return await cursor.fetchall()
-
-    async def one_then_all(
-        self, tables: tuple[str, ...], sql: str, params: Params, follow: Follow
-    ) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]:
-        async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            # The snapshot is taken by the first query, so after this lock: a rebuild swapping
-            # the tables in is waited for, and its rows are seen (taken before it, they would
-            # not be, and the order would look unknown).
-            await conn.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS SHARE MODE")
-            cursor = await conn.execute(sql, params, prepare=True)
-            found = await cursor.fetchone()
-            then = None if found is None else follow(found)
-            if then is None:
-                return found, []
-            cursor = await conn.execute(*then)
-            return found, await cursor.fetchall()
 
     async def open(self) -> None:
         await self.pool.open(wait=True, timeout=10)
