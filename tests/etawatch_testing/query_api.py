@@ -187,6 +187,10 @@ class MemoryViewStore:
         row = self.rows.get(table, key)
         return copy.deepcopy(row) if row is not None else None
 
+    def load_many(self, table: Table, keys: Sequence[Key]) -> dict[Key, Row]:
+        found = {key: self.rows.get(table, key) for key in keys}
+        return {key: copy.deepcopy(row) for key, row in found.items() if row is not None}
+
     def commit(
         self,
         projection: str,

@@ -9,7 +9,7 @@ import datetime as dt
 import functools
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -734,9 +734,15 @@ def held_and_stored_alike(views: SqlViewStore) -> None:
     views.ensure("awkward", [AWKWARD])
     views.commit("awkward", keyed(AWKWARD, rows), (), 1, 0)
     stored = views.checksum([AWKWARD])
+    # Read back together (``load_many``, some hundreds of keys a query), keys that are not there
+    # left out, as one by one.
+    asked = [*keyed(AWKWARD, rows)[AWKWARD], ("none", 0), ("Z", 1)]
+    assert views.load_many(AWKWARD, asked) == keyed(AWKWARD, rows)[AWKWARD]
+    assert views.load_many(AWKWARD, []) == {}
     with views.stage({"awkward": [AWKWARD]}) as staged:
         staged.commit("awkward", keyed(AWKWARD, rows[::-1]), (), 1, 0)
         assert (staged.spilled, staged.held_rows) == (set(), len(rows))
+        assert staged.load_many(AWKWARD, asked[-3:]) == keyed(AWKWARD, rows[-1:])[AWKWARD]
         assert staged.checksum([AWKWARD]) == stored
         assert staged.swap(lambda _: None) == 1
     assert views.checksum([AWKWARD]) == stored
@@ -806,6 +812,9 @@ class CountingChanges:
     name = "test_counting"
     tables: tuple[Table, ...] = (ITEMS_SEEN, CHANGES_SEEN)
     retired: tuple[str, ...] = ()
+
+    def prefetch(self, facts: Sequence[Fact], rows: Rows) -> None:
+        """It only writes."""
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if isinstance(fact, ITEM_FACTS):

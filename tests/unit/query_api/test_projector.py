@@ -266,3 +266,42 @@ def test_a_batch_commits_early_once_it_has_changed_enough_rows(limit: int | None
         assert store.position(projection.name) == 90
     # One fact changes at most a few rows here (an item, its catalog rows, two orders).
     assert (max(sizes) <= 12 + 4) == (limit is not None)
+
+
+def test_a_projector_keeping_no_rows_reads_those_of_a_batch_together() -> None:
+    """With no rows kept between batches (``cache_rows`` 0, as a view past the live projector's
+    budget), each batch reads the rows it will change together (``load_many``), the orders
+    holding a changed item and the items of the orders it closes included: no row is read on
+    its own. The views end as with every row kept."""
+    facts: list[f.Fact] = story(30)
+    later = [
+        f.OrderEnded(seq=0, at=T0, shop_order_id="A-3", reason="fulfilled", closed_at=T0),
+        f.OrderLineRemoved(seq=0, at=T0, shop_order_id="A-4", supplier="acme", sku="S0"),
+        f.OrderLineAdded(seq=0, at=T0, shop_order_id="A-5", line=f.LineFact("acme", "S9", "x", 2)),
+        f.ItemChanged(seq=0, at=T0, supplier="acme", sku="S0", availability="sold_out"),
+    ]
+    for fact in later:
+        fact.seq = len(facts) + 1
+        facts.append(fact)
+    source = ListSource(facts)
+    projections = list(all_projections().values())
+    reference = MemoryViewStore()
+    Projector(source, reference, projections, batch_size=7).catch_up()
+    store = MemoryViewStore()
+    asked: dict[str, int] = {"load": 0, "load_many": 0}
+    load, load_many = store.load, store.load_many
+
+    def one(table: Table, key: Any) -> Any:
+        asked["load"] += 1
+        return load(table, key)
+
+    def many(table: Table, keys: Any) -> Any:
+        asked["load_many"] += 1
+        return load_many(table, keys)
+
+    store.load, store.load_many = one, many  # type: ignore[method-assign]
+    Projector(source, store, projections, batch_size=7, cache_rows=0).catch_up()
+    for projection in projections:
+        assert store.checksum(projection.tables) == reference.checksum(projection.tables)
+    assert asked["load"] == 0
+    assert asked["load_many"] > 0

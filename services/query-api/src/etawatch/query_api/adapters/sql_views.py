@@ -63,6 +63,9 @@ def dumps(doc: Any) -> str:
     return orjson.dumps(doc).decode()
 
 
+LOAD_CHUNK = 400
+"""Keys per query of ``load_many``."""
+
 CHUNK = 5000
 """Rows per piece of a checksum. The digest depends on it: rows read from the database and rows
 held in memory are cut the same way."""
@@ -270,12 +273,35 @@ class SqlViewStore:
     def _load(self, cursor: Any, table: Table, key: Key) -> Row | None:
         cursor.execute(self._statement("load", table), key)
         found = cursor.fetchone()
-        if found is None:
-            return None
+        return None if found is None else self._row(table, found)
+
+    @staticmethod
+    def _row(table: Table, found: Any) -> Row:
         row = {c: found[c] for c in table.all_columns}
         if table.doc:
             row["doc"] = orjson.loads(row["doc"])
         return row
+
+    def load_many(self, table: Table, keys: Sequence[Key]) -> dict[Key, Row]:
+        with self._reader() as cursor:
+            return self._load_many(cursor, table, keys)
+
+    def _load_many(self, cursor: Any, table: Table, keys: Sequence[Key]) -> dict[Key, Row]:
+        """``LOAD_CHUNK`` keys a query (SQLite before 3.32 takes 999 parameters at most)."""
+        ph, width = self.ph, len(table.key)
+        one = f"({', '.join([ph] * width)})" if width > 1 else ph
+        columns = f"({', '.join(table.key)})" if width > 1 else table.key[0]
+        select = f"SELECT {', '.join(table.all_columns)} FROM {table.name} WHERE {columns} IN "
+        found: dict[Key, Row] = {}
+        for start in range(0, len(keys), LOAD_CHUNK):
+            part = keys[start : start + LOAD_CHUNK]
+            items = ", ".join([one] * len(part))
+            sql = select + (f"(VALUES {items})" if width > 1 else f"({items})")
+            cursor.execute(sql, [value for key in part for value in key])
+            for record in cursor.fetchall():
+                row = self._row(table, record)
+                found[table.key_of(row)] = row
+        return found
 
     def commit(
         self,
@@ -471,6 +497,13 @@ class SqlStaged:
             return held.get(key)
         with self._transaction() as cursor:
             return self.store._load(cursor, table, key)
+
+    def load_many(self, table: Table, keys: Sequence[Key]) -> dict[Key, Row]:
+        held = self.held.get(table.name)
+        if held is not None:
+            return {key: held[key] for key in keys if key in held}
+        with self._transaction() as cursor:
+            return self.store._load_many(cursor, table, keys)
 
     def commit(
         self,

@@ -1,6 +1,6 @@
 """The rows one batch of events touches, loaded once, changed in memory, written at the end."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from etawatch.query_api.application.ports import Target
@@ -54,6 +54,20 @@ class BatchRows:
             row = self._store.load(table, key) or _ABSENT
             cached[key] = row
         return None if row is _ABSENT else row
+
+    def prefetch(self, table: Table, keys: Iterable[Key]) -> None:
+        if self.known.complete:
+            return
+        try:
+            cached = self._known[table.name]
+        except KeyError:
+            cached = self._known[table.name] = self.known.rows.setdefault(table.name, {})
+        missing = [key for key in dict.fromkeys(keys) if key not in cached]
+        if not missing:
+            return
+        found = self._store.load_many(table, missing)
+        for key in missing:
+            cached[key] = found.get(key, _ABSENT)
 
     def put(self, table: Table, row: Row) -> None:
         key = table.key_of(row)

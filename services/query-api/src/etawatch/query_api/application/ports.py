@@ -34,6 +34,10 @@ class Target(Protocol):
 
     def load(self, table: Table, key: Key) -> Row | None: ...
 
+    def load_many(self, table: Table, keys: Sequence[Key]) -> dict[Key, Row]:
+        """The rows of those keys that exist (one query per few hundred keys)."""
+        ...
+
     def commit(
         self,
         projection: str,

@@ -114,6 +114,8 @@ class Projector:
             known = Known(complete=position == 0)
         self._committed.pop(name, None)
         rows = BatchRows(self.store, known)
+        if not known.complete:
+            projection.prefetch([f for seq, f in batch if seq > position and f is not None], rows)
         last = position
         limit = self.batch_rows
         for seq, fact in batch:

@@ -111,6 +111,10 @@ class Rows(Protocol):
 
     def run(self, statement: Statement, params: Params) -> None: ...
 
+    def prefetch(self, table: Table, keys: Iterable[Key]) -> None:
+        """The rows of these keys will be asked for: read those not at hand, together."""
+        ...
+
 
 class MemoryRows:
     """Every row in memory: for answers ``as_of`` a moment, and for tests."""
@@ -125,6 +129,9 @@ class MemoryRows:
 
     def put(self, table: Table, row: Row) -> None:
         self.tables.setdefault(table.name, {})[table.key_of(row)] = row
+
+    def prefetch(self, table: Table, keys: Iterable[Key]) -> None:
+        """Every row is at hand."""
 
     def run(self, statement: Statement, params: Params) -> None:
         self.run_many(statement, [params])

@@ -1,5 +1,6 @@
 """Supplier items with their current state, each item's history, and the feed of changes."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from etawatch.query_api.domain.facts import (
@@ -96,6 +97,9 @@ class CatalogProjection:
     name = "items"
     tables: tuple[Table, ...] = (ITEMS, ITEM_HISTORY, CHANGES)
     retired: tuple[str, ...] = ()
+
+    def prefetch(self, facts: Sequence[Fact], rows: Rows) -> None:
+        rows.prefetch(ITEMS, [(f.supplier, f.sku) for f in facts if isinstance(f, ITEM_FACTS)])
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if not isinstance(fact, ITEM_FACTS):

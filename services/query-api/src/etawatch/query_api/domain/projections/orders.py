@@ -15,7 +15,7 @@ line starts from what the supplier said at the moment it was ordered.
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import orjson
@@ -38,7 +38,7 @@ from etawatch.query_api.domain.facts import (
     OrderOpened,
 )
 from etawatch.query_api.domain.projections.catalog import next_item_state
-from etawatch.query_api.domain.rows import Row, Rows, Table
+from etawatch.query_api.domain.rows import Key, Row, Rows, Table
 
 ORDERS = Table(
     "qa_order_docs",
@@ -118,6 +118,9 @@ class OrdersProjection:
     retired: tuple[str, ...] = ("qa_orders", "qa_order_lines", "qa_order_item_state")
     """The order and each line a row, and the items' state (until 2026-11-29)."""
 
+    def prefetch(self, facts: Sequence[Fact], rows: Rows) -> None:
+        _prefetch(facts, rows)
+
     def apply(self, fact: Fact, rows: Rows) -> None:
         if isinstance(fact, ITEM_FACTS):
             _follow_item(fact, rows)
@@ -146,6 +149,41 @@ class OrdersProjection:
         else:
             doc["notifications"].append(notification(fact))
         _touch(order, fact, rows)
+
+
+def _prefetch(facts: Sequence[Fact], rows: Rows) -> None:
+    """The items the facts name; then the orders they name or that hold a changed item; then
+    the items of the orders they close."""
+    orders: list[Key] = []
+    items: list[Key] = []
+    changed: list[Key] = []
+    closing: list[str] = []
+    for fact in facts:
+        if isinstance(fact, ITEM_FACTS):
+            changed.append((fact.supplier, fact.sku))
+        elif isinstance(fact, OrderOpened):
+            orders.append((fact.shop_order_id,))
+            items.extend((line.supplier, line.sku) for line in fact.lines)
+        elif isinstance(fact, _ORDER_FACTS):
+            orders.append((fact.shop_order_id,))
+            if isinstance(fact, OrderLineAdded):
+                items.append((fact.line.supplier, fact.line.sku))
+            elif isinstance(fact, OrderLineRemoved):
+                items.append((fact.supplier, fact.sku))
+            elif isinstance(fact, OrderEnded):
+                closing.append(fact.shop_order_id)
+    rows.prefetch(ITEMS, [*items, *changed])
+    for key in changed:
+        item = rows.get(ITEMS, key)
+        if item is not None:
+            orders.extend((shop_order_id,) for shop_order_id in item["doc"])
+    rows.prefetch(ORDERS, orders)
+    items = []
+    for shop_order_id in closing:
+        order = rows.get(ORDERS, (shop_order_id,))
+        if order is not None:
+            items.extend((line["supplier"], line["sku"]) for line in order["doc"]["lines"])
+    rows.prefetch(ITEMS, items)
 
 
 def item_line_state(item: Row | None) -> LineState:

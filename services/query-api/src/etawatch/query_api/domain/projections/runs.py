@@ -9,6 +9,7 @@ scraper reported: when the run started, items seen, pages, and a failed run's sa
 for runs that failed (a truncated run has them).
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from etawatch.query_api.domain.facts import (
@@ -73,6 +74,9 @@ class RunsProjection:
     name = "runs"
     tables: tuple[Table, ...] = (RUNS, HEALTH)
     retired: tuple[str, ...] = ()
+
+    def prefetch(self, facts: Sequence[Fact], rows: Rows) -> None:
+        """A few events a run: read as they come."""
 
     def apply(self, fact: Fact, rows: Rows) -> None:
         if isinstance(fact, SupplierDegraded):
