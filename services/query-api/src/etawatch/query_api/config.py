@@ -41,7 +41,8 @@ class QueryApiSettings(ServiceSettings):
         ge=0,
         description=(
             "View rows (items, their history, orders, runs) the live projector keeps in memory "
-            "between batches (0: none); past this, each batch reads the rows it changes again."
+            "between batches (0: none); past this, each batch reads the rows it changes again, "
+            "together."
         ),
     )
     projection_batch_rows: int = Field(
