@@ -55,8 +55,12 @@ def _plain(value: Any) -> Any:
 
 def unformatted(moment: dt.datetime) -> f.Moment:
     """A moment left as the ledger's datetime, for ``encode`` to write (``Translator``'s
-    ``moment`` in the reading process; nothing else may see such a fact)."""
-    return cast(f.Moment, moment)
+    ``moment`` in the reading process; nothing else may see such a fact). Only a UTC one, as
+    the ledger's own are: ``orjson`` writes an offset's hours and minutes only (not the seconds
+    of a local mean time's, say), so any other is made the views' text here."""
+    if moment.tzinfo is dt.UTC:
+        return cast(f.Moment, moment)
+    return iso(moment)
 
 
 def _moment(value: str) -> f.Moment:
