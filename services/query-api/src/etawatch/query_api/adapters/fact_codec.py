@@ -64,9 +64,9 @@ def unformatted(moment: dt.datetime) -> f.Moment:
 
 
 def _moment(value: str) -> f.Moment:
-    """A moment as ``orjson`` writes it (RFC 3339; no fraction when its microseconds are 0,
-    its own offset) in the views' form, as ``timefmt.iso`` makes it; one in that form already
-    (``orjson`` writes a UTC moment so) as it is."""
+    """A moment as ``orjson`` writes a UTC one (RFC 3339; no fraction when its microseconds
+    are 0) in the views' form, as ``timefmt.iso`` makes it; one in that form already (with a
+    fraction, or made so by ``unformatted`` or the ``Translator``) as it is."""
     if len(value) == 32 and value.endswith("+00:00"):
         return value
     return iso(dt.datetime.fromisoformat(value))
