@@ -30,9 +30,11 @@ from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.facts import ITEM_FACTS, Fact, ItemBaselined
 from etawatch.query_api.domain.projections import Projection
 from etawatch.query_api.domain.projections.catalog import ITEMS
+from etawatch.query_api.domain.projections.orders import ITEMS as ORDER_ITEMS
+from etawatch.query_api.domain.projections.orders import OPEN, ORDERS, order_from_rows
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch.query_api.domain.projections.runs import RUNS
-from etawatch.query_api.domain.rows import Row, Rows, Statement, Table
+from etawatch.query_api.domain.rows import MemoryRows, Row, Rows, Statement, Table
 from etawatch_testing.ledger import NOW, RunScript, Seen, closed, feed, new_ledger, placed
 from etawatch_testing.query_api import (
     HOUR,
@@ -127,6 +129,33 @@ class QueryApiCases:
         (line,) = order["lines"]
         assert line["availability"] == "sold_out"
         assert line["history"][0]["change_kind"] == "sold_out"
+
+    def test_an_order_read_by_one_statement_is_the_order_its_rows_make(self, world: World) -> None:
+        """``GET /v1/orders/{id}`` finds its items' state from the stored document's lines (the
+        database's JSON functions): the same answer as the rows make in memory, for lines of
+        one item twice, items never observed (state NULL) or with no row at all, text with
+        quotes, backslashes, non-ASCII and a NUL character, a closed order and one with no
+        lines left."""
+        orders = all_projections()["orders"]
+        rows = MemoryRows()
+        for row in crafted_order_rows():
+            rows.put(ORDERS if "customer_id" in row else ORDER_ITEMS, row)
+        with self.other_views(world, "order_reads") as api:
+            api.views.ensure(orders.name, orders.tables)
+            stored = {t: dict(rows.tables[t.name]) for t in (ORDERS, ORDER_ITEMS)}
+            api.views.commit(orders.name, stored, (), 1, 0)
+
+            async def ask() -> list[bytes | None]:
+                await api.reader.open()
+                try:
+                    return [await api.queries.order(key[0]) for key in stored[ORDERS]]
+                finally:
+                    await api.reader.close()
+
+            answers = asyncio.run(ask())
+        for (shop_order_id,), answer in zip(stored[ORDERS], answers, strict=True):
+            assert answer is not None
+            assert json.loads(answer) == order_from_rows(rows, shop_order_id), shop_order_id
 
     def test_orders_filter_by_customer_status_delay_and_change(self, world: World) -> None:
         def ids(**params: Any) -> list[str]:
@@ -822,3 +851,65 @@ class CountingChanges:
             rows.put(ITEMS_SEEN, {**key, "doc": {"seq": fact.seq, "kind": type(fact).__name__}})
             if not isinstance(fact, ItemBaselined):
                 rows.run(COUNT_CHANGE, (fact.supplier,))
+
+
+def crafted_order_rows() -> list[Row]:
+    """Rows of the orders projection as a test makes them, for what its SQL reads of them."""
+    quoted = "Příliš 'žluťoučký' \"kůň\" \\ \\u0000 \U0001f38e"  # a backslash, then "u0000"
+    odd = f"{quoted} \x00"  # and a NUL, where the tables take one: in the documents
+    state = {
+        "availability": "pre_order",
+        "availability_raw": odd,
+        "eta": {"raw": odd, "earliest": "2027-03-01", "latest": "2027-03-31", "precision": "month"},
+        "missing": False,
+        "last_changed_at": "2026-11-29T06:28:32.359667+00:00",
+    }
+    items = [
+        ("acme", "S1", state),
+        ("acme", "NEVER-OBSERVED", None),
+        ('o\'brien "&" co', quoted, {**state, "availability": "sold_out"}),
+        ("acme", "\\u0000", {**state, "missing": True}),  # a backslash, then "u0000"
+        ("acme", "UNORDERED", state),
+    ]
+    rows: list[Row] = [
+        {"supplier": s, "sku": k, "state": None if v is None else json.dumps(v), "doc": {}}
+        for s, k, v in items
+    ]
+
+    def line(n: int, supplier: str, sku: str, **more: Any) -> dict[str, Any]:
+        return {
+            "line_no": n, "supplier": supplier, "sku": sku, "name": f"{odd} {n}", "quantity": n,
+            "eta_at_order": None, "delay_days": None, "history": [], **more,
+        }  # fmt: skip
+
+    lines = [line(n, s, k) for n, (s, k, _) in enumerate(items[:4], start=1)]
+    lines += [line(5, "acme", "S1"), line(6, "acme", "NO-ROW")]  # S1 twice; an item no row has
+    shown = {
+        "availability": "in_stock", "availability_raw": "", "eta": None, "missing": False,
+        "status_changed_at": None,
+    }  # fmt: skip
+    for shop_order_id, status, order_lines in [
+        ("OPEN-1", OPEN, lines),
+        (f"OPEN-{quoted}", OPEN, lines[::-1]),
+        ("NO-LINES", OPEN, []),
+        ("CLOSED-1", "fulfilled", [{**x, "state": shown} for x in lines]),
+    ]:
+        rows.append(
+            {
+                "shop_order_id": shop_order_id,
+                "customer_id": quoted,
+                "status": status,
+                "placed_at": "2026-11-29T06:28:32.359667+00:00",
+                "changed_at": "2026-11-29T06:28:32.359667+00:00",
+                "changed_seq": 1,
+                "max_delay_days": None,
+                "doc": {
+                    "customer_name": odd,
+                    "locale": "cs",
+                    "closed_at": None,
+                    "lines": order_lines,
+                    "notifications": [],
+                },
+            }
+        )
+    return rows

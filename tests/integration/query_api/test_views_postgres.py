@@ -50,6 +50,7 @@ class TestOnPostgres(QueryApiCases):
                     "per_line",
                     "ahead_ledger",
                     "failing_ledger",
+                    "order_reads",
                     "checksums",
                     "spill_budget",
                     "spill_changes",

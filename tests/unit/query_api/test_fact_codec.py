@@ -4,6 +4,7 @@ import dataclasses
 import datetime as dt
 import typing
 import uuid
+import zoneinfo
 from typing import Any
 
 import pytest
@@ -76,6 +77,11 @@ def test_every_fact_class_is_known() -> None:
         dt.datetime(2026, 11, 29, 6, 28, 32, tzinfo=dt.UTC),  # written without a fraction
         dt.datetime(2026, 11, 29, 8, 28, tzinfo=dt.timezone(dt.timedelta(hours=2))),
         dt.datetime(2026, 11, 29, 6, 28, 32, 5),  # noqa: DTZ001 - no zone: UTC, as ``iso`` takes it
+        dt.datetime(999, 1, 2, 3, 4, 5, tzinfo=dt.UTC),  # a year of three digits
+        # An offset in seconds (a local mean time's, as zoneinfo gives before 1891 in Prague):
+        # orjson writes its hours and minutes only.
+        dt.datetime(2026, 11, 29, 6, 28, tzinfo=dt.timezone(dt.timedelta(seconds=3464))),
+        dt.datetime(1890, 1, 1, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Prague")),
     ],
 )
 def test_moments_left_as_datetimes_come_back_as_the_views_text(moment: dt.datetime) -> None:

@@ -55,14 +55,18 @@ def _plain(value: Any) -> Any:
 
 def unformatted(moment: dt.datetime) -> f.Moment:
     """A moment left as the ledger's datetime, for ``encode`` to write (``Translator``'s
-    ``moment`` in the reading process; nothing else may see such a fact)."""
-    return cast(f.Moment, moment)
+    ``moment`` in the reading process; nothing else may see such a fact). Only a UTC one, as
+    the ledger's own are: ``orjson`` writes an offset's hours and minutes only (not the seconds
+    of a local mean time's, say), so any other is made the views' text here."""
+    if moment.tzinfo is dt.UTC:
+        return cast(f.Moment, moment)
+    return iso(moment)
 
 
 def _moment(value: str) -> f.Moment:
-    """A moment as ``orjson`` writes it (RFC 3339; no fraction when its microseconds are 0,
-    its own offset) in the views' form, as ``timefmt.iso`` makes it; one in that form already
-    (``orjson`` writes a UTC moment so) as it is."""
+    """A moment as ``orjson`` writes a UTC one (RFC 3339; no fraction when its microseconds
+    are 0) in the views' form, as ``timefmt.iso`` makes it; one in that form already (with a
+    fraction, or made so by ``unformatted`` or the ``Translator``) as it is."""
     if len(value) == 32 and value.endswith("+00:00"):
         return value
     return iso(dt.datetime.fromisoformat(value))

@@ -21,6 +21,16 @@ from etawatch.query_api.domain.projections.orders import (
 )
 from etawatch.query_api.domain.timefmt import iso
 
+_PG_DOC = (
+    r"CASE WHEN strpos(o.doc, '\u0000') = 0 THEN o.doc "
+    r"ELSE replace(replace(o.doc, '\\', '\u005c'), '\u0000', '\ufffd') END"
+)
+r"""The stored document, as PostgreSQL's JSON functions can read it: they refuse the whole of a
+document holding a NUL character (``\u0000``, which a name or a customer's may hold; a key
+cannot: a ``TEXT`` column does not take one), so such a document's NULs are read as U+FFFD.
+Escaped backslashes are written otherwise first (``\u005c``), so that a backslash followed by
+``u0000`` stays as it is; ``replace`` goes left to right, as JSON's escapes are read."""
+
 
 def order_sql(ph: str) -> str:
     """An order's row (``ORDER_COLUMNS``), and, when it is open, the state of each item its
@@ -36,7 +46,7 @@ def order_sql(ph: str) -> str:
     else:
         keys = (
             "SELECT line ->> 'supplier', line ->> 'sku' "
-            "FROM jsonb_array_elements(o.doc::jsonb -> 'lines') AS line"
+            f"FROM jsonb_array_elements(({_PG_DOC})::jsonb -> 'lines') AS line"
         )
         states = "json_agg(json_build_array(i.supplier, i.sku, i.state))::text"
     columns = ", ".join(f"o.{name.strip()}" for name in ORDER_COLUMNS.split(","))
