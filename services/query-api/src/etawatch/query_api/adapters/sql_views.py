@@ -63,8 +63,8 @@ def dumps(doc: Any) -> str:
     return orjson.dumps(doc).decode()
 
 
-LOAD_CHUNK = 400
-"""Keys per query of ``load_many``."""
+LOAD_PARAMETERS = 900
+"""Parameters per query of ``load_many`` (SQLite before 3.32 takes 999 at most)."""
 
 CHUNK = 5000
 """Rows per piece of a checksum. The digest depends on it: rows read from the database and rows
@@ -287,14 +287,15 @@ class SqlViewStore:
             return self._load_many(cursor, table, keys)
 
     def _load_many(self, cursor: Any, table: Table, keys: Sequence[Key]) -> dict[Key, Row]:
-        """``LOAD_CHUNK`` keys a query (SQLite before 3.32 takes 999 parameters at most)."""
+        """As many keys a query as ``LOAD_PARAMETERS`` allows."""
         ph, width = self.ph, len(table.key)
+        chunk = max(1, LOAD_PARAMETERS // width)
         one = f"({', '.join([ph] * width)})" if width > 1 else ph
         columns = f"({', '.join(table.key)})" if width > 1 else table.key[0]
         select = f"SELECT {', '.join(table.all_columns)} FROM {table.name} WHERE {columns} IN "
         found: dict[Key, Row] = {}
-        for start in range(0, len(keys), LOAD_CHUNK):
-            part = keys[start : start + LOAD_CHUNK]
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
             items = ", ".join([one] * len(part))
             sql = select + (f"(VALUES {items})" if width > 1 else f"({items})")
             cursor.execute(sql, [value for key in part for value in key])
