@@ -66,6 +66,18 @@ def dumps(doc: Any) -> str:
 LOAD_PARAMETERS = 900
 """Parameters per query of ``load_many`` (SQLite before 3.32 takes 999 at most)."""
 
+
+def load_many_sql(table: Table, ph: str, n: int) -> str:
+    """The query of ``load_many`` for ``n`` keys, ``ph`` the database's parameter marker."""
+    width = len(table.key)
+    one = f"({', '.join([ph] * width)})" if width > 1 else ph
+    columns = f"({', '.join(table.key)})" if width > 1 else table.key[0]
+    items = ", ".join([one] * n)
+    return f"SELECT {', '.join(table.all_columns)} FROM {table.name} WHERE {columns} IN " + (
+        f"(VALUES {items})" if width > 1 else f"({items})"
+    )
+
+
 CHUNK = 5000
 """Rows per piece of a checksum. The digest depends on it: rows read from the database and rows
 held in memory are cut the same way."""
@@ -288,16 +300,11 @@ class SqlViewStore:
 
     def _load_many(self, cursor: Any, table: Table, keys: Sequence[Key]) -> dict[Key, Row]:
         """As many keys a query as ``LOAD_PARAMETERS`` allows."""
-        ph, width = self.ph, len(table.key)
-        chunk = max(1, LOAD_PARAMETERS // width)
-        one = f"({', '.join([ph] * width)})" if width > 1 else ph
-        columns = f"({', '.join(table.key)})" if width > 1 else table.key[0]
-        select = f"SELECT {', '.join(table.all_columns)} FROM {table.name} WHERE {columns} IN "
+        chunk = max(1, LOAD_PARAMETERS // len(table.key))
         found: dict[Key, Row] = {}
         for start in range(0, len(keys), chunk):
             part = keys[start : start + chunk]
-            items = ", ".join([one] * len(part))
-            sql = select + (f"(VALUES {items})" if width > 1 else f"({items})")
+            sql = load_many_sql(table, self.ph, len(part))
             cursor.execute(sql, [value for key in part for value in key])
             for record in cursor.fetchall():
                 row = self._row(table, record)
