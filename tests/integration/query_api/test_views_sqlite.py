@@ -6,7 +6,9 @@ import json
 import multiprocessing
 import os
 import signal
+import sqlite3
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,9 @@ from etawatch.ledger.domain.health import SupplierHealth
 from etawatch.ledger.domain.values import supplier_health_id
 from etawatch.query_api.adapters.ledger_events import LedgerEventSource
 from etawatch.query_api.adapters.read_ahead import PIPE_BYTES, ReadAhead, read_ahead
+from etawatch.query_api.adapters.sql_views import load_many_sql
+from etawatch.query_api.domain.projections import catalog, orders
+from etawatch.query_api.domain.rows import Table, ddl
 
 pytestmark = pytest.mark.integration
 
@@ -115,6 +120,26 @@ def test_runs_older_ledgers_recorded_answer_null_for_what_they_did_not_keep(
     }
     assert all(r[name] is None for r in older_view for name in quality)
     assert [r["items_seen"] for r in older_view] == [r["items_seen"] for r in runs]
+
+
+@pytest.mark.parametrize(
+    "table",
+    [orders.ITEMS, orders.ORDERS, catalog.ITEMS, catalog.ITEM_HISTORY],
+    ids=lambda t: t.name,
+)
+def test_rows_read_together_are_each_found_by_the_key_not_by_reading_the_table(
+    table: Table,
+) -> None:
+    """``load_many`` runs on every batch of a live projector that does not know its rows: were
+    its query to read the whole table (as SQLite does for ``(a, b) IN (VALUES ...)``), each
+    batch would read every item of the view."""
+    keys = [tuple(n if c in table.ints else str(n) for c in table.key) for n in range(450)]
+    sql = load_many_sql(table, "?", len(keys))
+    with closing(sqlite3.connect(":memory:")) as db:
+        for statement in ddl(table):
+            db.execute(statement)
+        plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", sum(keys, ()))]
+    assert [step.split()[0] for step in plan if step.split()[1] == table.name] == ["SEARCH"], plan
 
 
 @pytest.fixture(scope="module")

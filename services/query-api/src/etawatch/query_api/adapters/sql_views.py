@@ -68,13 +68,19 @@ LOAD_PARAMETERS = 900
 
 
 def load_many_sql(table: Table, ph: str, n: int) -> str:
-    """The query of ``load_many`` for ``n`` keys, ``ph`` the database's parameter marker."""
-    width = len(table.key)
-    one = f"({', '.join([ph] * width)})" if width > 1 else ph
-    columns = f"({', '.join(table.key)})" if width > 1 else table.key[0]
-    items = ", ".join([one] * n)
-    return f"SELECT {', '.join(table.all_columns)} FROM {table.name} WHERE {columns} IN " + (
-        f"(VALUES {items})" if width > 1 else f"({items})"
+    """The query of ``load_many`` for ``n`` keys, ``ph`` the database's parameter marker.
+
+    A key of several columns is joined with the keys (named ``column1``... by both databases),
+    each found by the primary key: SQLite reads the whole table for ``(a, b) IN (VALUES ...)``.
+    """
+    if len(table.key) == 1:
+        select = f"SELECT {', '.join(table.all_columns)} FROM {table.name}"
+        return f"{select} WHERE {table.key[0]} IN ({', '.join([ph] * n)})"
+    one = f"({', '.join([ph] * len(table.key))})"
+    on = " AND ".join(f"{table.name}.{c} = v.column{i}" for i, c in enumerate(table.key, 1))
+    return (
+        f"SELECT {', '.join(f'{table.name}.{c}' for c in table.all_columns)} "
+        f"FROM (VALUES {', '.join([one] * n)}) AS v JOIN {table.name} ON {on}"
     )
 
 
