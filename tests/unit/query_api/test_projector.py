@@ -305,3 +305,37 @@ def test_a_projector_keeping_no_rows_reads_those_of_a_batch_together() -> None:
         assert store.checksum(projection.tables) == reference.checksum(projection.tables)
     assert asked["load"] == 0
     assert asked["load_many"] > 0
+
+
+def test_a_batch_reads_ahead_no_more_rows_than_it_may_change_before_it_commits() -> None:
+    """``batch_rows`` bounds a batch's memory: an item's change rewrites every open order that
+    holds it, and a batch commits once it has changed that many rows. The rows it reads
+    together beforehand (``load_many``) are bounded the same way, not all those of the batch's
+    facts; the rest are read as they are asked for. The views end the same."""
+    facts: list[f.Fact] = story(30)
+    for _ in range(3):  # S0 is on every order: each change rewrites all 30
+        change = f.ItemChanged(seq=0, at=T0, supplier="acme", sku="S0", availability="sold_out")
+        change.seq = len(facts) + 1
+        facts.append(change)
+    source = ListSource(facts)
+    projections = list(all_projections().values())
+    reference = MemoryViewStore()
+    Projector(source, reference, projections, batch_size=100).catch_up()
+    store = MemoryViewStore()
+    Projector(source, store, projections, batch_size=30).catch_up(stop=60)
+    ahead = [0]
+    load_many, commit = store.load_many, store.commit
+
+    def many(table: Table, keys: Any) -> Any:
+        ahead[-1] += len(keys)
+        return load_many(table, keys)
+
+    def counting(*args: Any) -> None:
+        ahead.append(0)
+        commit(*args)
+
+    store.load_many, store.commit = many, counting  # type: ignore[method-assign,assignment]
+    Projector(source, store, projections, batch_size=100, cache_rows=0, batch_rows=12).catch_up()
+    for projection in projections:
+        assert store.checksum(projection.tables) == reference.checksum(projection.tables)
+    assert 0 < max(ahead) <= 12, ahead

@@ -32,9 +32,14 @@ class BatchRows:
     batched comes, so that each goes to the database as one ``executemany``.
     """
 
-    def __init__(self, store: Target, known: Known | None = None) -> None:
+    def __init__(
+        self, store: Target, known: Known | None = None, read_ahead: int | None = None
+    ) -> None:
+        """``read_ahead``: at most this many rows are read by ``prefetch`` (a batch that may
+        commit once it has changed that many rows reads no more before it is asked for them)."""
         self._store = store
         self.known = known or Known()
+        self._read_ahead = read_ahead
         self._tables: dict[str, Table] = {}
         self._known: dict[str, dict[Key, Row]] = {}
         """``known.rows`` of each table met so far (looked up once per batch)."""
@@ -63,6 +68,9 @@ class BatchRows:
         except KeyError:
             cached = self._known[table.name] = self.known.rows.setdefault(table.name, {})
         missing = [key for key in dict.fromkeys(keys) if key not in cached]
+        if self._read_ahead is not None:
+            missing = missing[: self._read_ahead]
+            self._read_ahead -= len(missing)
         if not missing:
             return
         found = self._store.load_many(table, missing)

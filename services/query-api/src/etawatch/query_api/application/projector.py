@@ -52,7 +52,8 @@ class Projector:
     ) -> None:
         """``batch_rows``: a projection commits as soon as its batch has changed this many rows
         (the next step goes on from there), so that a run of item changes, each rewriting every
-        open order that holds the item, cannot make one batch's rows outgrow memory."""
+        open order that holds the item, cannot make one batch's rows outgrow memory; nor does
+        it read more rows than that ahead of its facts (``Projection.prefetch``)."""
         self.source = source
         self.store = store
         self.projections = list(projections)
@@ -113,7 +114,7 @@ class Projector:
         else:
             known = Known(complete=position == 0)
         self._committed.pop(name, None)
-        rows = BatchRows(self.store, known)
+        rows = BatchRows(self.store, known, read_ahead=self.batch_rows)
         if not known.complete:
             projection.prefetch([f for seq, f in batch if seq > position and f is not None], rows)
         last = position
