@@ -126,8 +126,8 @@ class ReadAhead:
 
 
 def _widen(pipe: Connection) -> None:
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
-    if set_size is None or fcntl is None:
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # None: not Linux, or no fcntl at all
+    if set_size is None:
         return
     with contextlib.suppress(OSError):  # above the system's limit: as it is
         fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
