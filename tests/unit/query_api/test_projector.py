@@ -57,6 +57,15 @@ def story(n: int) -> list[f.Fact]:
     return facts
 
 
+def story_then(n: int, later: list[f.Fact]) -> list[f.Fact]:
+    """``story(n)``, then ``later``, numbered on from it."""
+    facts = story(n)
+    for fact in later:
+        fact.seq = len(facts) + 1
+        facts.append(fact)
+    return facts
+
+
 SET = Table("t", key=("k",), columns=("v",), doc=False)
 OPEN_LINE = Statement("INSERT INTO t (k, v) VALUES (?, 'line')", (SET,), batched=True)
 OPEN_ORDER = Statement("INSERT INTO t (k, v) VALUES (?, 'order')", (SET,), batched=True)
@@ -273,17 +282,13 @@ def test_a_projector_keeping_no_rows_reads_those_of_a_batch_together() -> None:
     budget), each batch reads the rows it will change together (``load_many``), the orders
     holding a changed item and the items of the orders it closes included: no row is read on
     its own. The views end as with every row kept."""
-    facts: list[f.Fact] = story(30)
-    later = [
+    later: list[f.Fact] = [
         f.OrderEnded(seq=0, at=T0, shop_order_id="A-3", reason="fulfilled", closed_at=T0),
         f.OrderLineRemoved(seq=0, at=T0, shop_order_id="A-4", supplier="acme", sku="S0"),
         f.OrderLineAdded(seq=0, at=T0, shop_order_id="A-5", line=f.LineFact("acme", "S9", "x", 2)),
         f.ItemChanged(seq=0, at=T0, supplier="acme", sku="S0", availability="sold_out"),
     ]
-    for fact in later:
-        fact.seq = len(facts) + 1
-        facts.append(fact)
-    source = ListSource(facts)
+    source = ListSource(story_then(30, later))
     projections = list(all_projections().values())
     reference = MemoryViewStore()
     Projector(source, reference, projections, batch_size=7).catch_up()
@@ -312,12 +317,11 @@ def test_a_batch_reads_ahead_no_more_rows_than_it_may_change_before_it_commits()
     holds it, and a batch commits once it has changed that many rows. The rows it reads
     together beforehand (``load_many``) are bounded the same way, not all those of the batch's
     facts; the rest are read as they are asked for. The views end the same."""
-    facts: list[f.Fact] = story(30)
-    for _ in range(3):  # S0 is on every order: each change rewrites all 30
-        change = f.ItemChanged(seq=0, at=T0, supplier="acme", sku="S0", availability="sold_out")
-        change.seq = len(facts) + 1
-        facts.append(change)
-    source = ListSource(facts)
+    changes: list[f.Fact] = [  # S0 is on every order: each change rewrites all 30
+        f.ItemChanged(seq=0, at=T0, supplier="acme", sku="S0", availability="sold_out")
+        for _ in range(3)
+    ]
+    source = ListSource(story_then(30, changes))
     projections = list(all_projections().values())
     reference = MemoryViewStore()
     Projector(source, reference, projections, batch_size=100).catch_up()
