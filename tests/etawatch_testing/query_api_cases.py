@@ -291,6 +291,20 @@ class QueryApiCases:
         assert client.get("/healthz").status_code == 200
         assert client.get("/metrics").status_code == 200
 
+    def test_the_authorization_header_is_read_as_a_bearer_scheme(self, world: World) -> None:
+        client, key = world.client, world.keys.read
+        for header in (f"Basic {key}", "Bearer", "Bearer ", key, f"Token {key}", ""):
+            answer = client.get("/v1/orders/A-1", headers={"Authorization": header})
+            assert answer.status_code == 401, header
+            assert answer.headers["WWW-Authenticate"] == "Bearer", header
+            assert "Authorization: Bearer" in answer.json()["detail"], header
+        for header in (f"bearer {key}", f"BEARER {key}", f"Bearer   {key}  "):
+            answer = client.get("/v1/orders/A-1", headers={"Authorization": header})
+            assert answer.status_code == 200, header
+        unknown = client.get("/v1/orders/A-1", headers={"Authorization": f"Bearer {key}x"})
+        assert unknown.status_code == 401
+        assert unknown.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
     # --- rebuild and exactly-once -----------------------------------------------------------
 
     def test_rebuild_equals_the_live_view(self, world: World) -> None:

@@ -1,15 +1,15 @@
 """Dependencies of the routes, as ``Annotated`` aliases: the service, and who is asking."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
+from fastapi.security.utils import get_authorization_scheme_param
 
 from etawatch.query_api.bootstrap import QueryApi
 from etawatch.query_api.domain.keys import Scope
-
-bearer = HTTPBearer(auto_error=False, description="An API key: `etw_<id>_<secret>`.")
 
 
 async def get_api_dependency(request: Request) -> QueryApi:
@@ -22,45 +22,46 @@ def get_api(request: Request) -> QueryApi:
 
 
 Api = Annotated[QueryApi, Depends(get_api_dependency)]
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+MISSING = "an API key is required: Authorization: Bearer <key>"
+INVALID = "the API key is not valid (unknown, revoked or mistyped)"
 
 
-async def _scopes(request: Request, credentials: Credentials) -> frozenset[Scope]:
-    if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "an API key is required: Authorization: Bearer <key>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    auth = get_api(request).auth
-    token = credentials.credentials
-    scopes = auth.cached(token)
-    if scopes is None:
-        scopes = await run_in_threadpool(auth.verify, token)
-    if scopes is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "the API key is not valid (unknown, revoked or mistyped)",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    return scopes
+class ScopedKey(SecurityBase):
+    """The route's one dependency: a bearer API key that must carry ``scope``; hands over the
+    service. A security scheme itself (OpenAPI documents it as ``HTTPBearer``) rather than a
+    dependency on ``fastapi.security.HTTPBearer``: every level of dependencies costs each call
+    its own resolution."""
 
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.model = HTTPBearerModel(description="An API key: `etw_<id>_<secret>`.")
+        self.scheme_name = "HTTPBearer"
 
-def require(scope: Scope) -> Any:
-    """The route's one dependency: checks the key (through the bearer scheme, which documents
-    it) and hands over the service. Kept flat because it runs on every call."""
-
-    async def check(request: Request, credentials: Credentials) -> QueryApi:
-        if scope not in await _scopes(request, credentials):
+    async def __call__(self, request: Request) -> QueryApi:
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if scheme.lower() != "bearer" or not token:
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"this API key lacks the '{scope}' scope"
+                status.HTTP_401_UNAUTHORIZED, MISSING, headers={"WWW-Authenticate": "Bearer"}
             )
-        return get_api(request)
+        api = get_api(request)
+        scopes = api.auth.cached(token)
+        if scopes is None:
+            scopes = await run_in_threadpool(api.auth.verify, token)
+        if scopes is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                INVALID,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if self.scope not in scopes:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"this API key lacks the '{self.scope}' scope"
+            )
+        return api
 
-    return check
 
-
-ReadApi = Annotated[QueryApi, Depends(require(Scope.READ))]
+ReadApi = Annotated[QueryApi, Depends(ScopedKey(Scope.READ))]
 """The service, for a caller whose key has the ``read`` scope."""
-WriteApi = Annotated[QueryApi, Depends(require(Scope.WRITE))]
+WriteApi = Annotated[QueryApi, Depends(ScopedKey(Scope.WRITE))]
 """The service, for a caller whose key has the ``write`` scope."""
