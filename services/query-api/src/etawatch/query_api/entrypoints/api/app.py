@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -34,6 +35,7 @@ def create_app(api: QueryApi, *, run_projector: bool | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await api.start()
+        _freeze_start_up()
         task = asyncio.create_task(_project_forever(api, metrics)) if background else None
         try:
             yield
@@ -57,6 +59,16 @@ def create_app(api: QueryApi, *, run_projector: bool | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def _freeze_start_up() -> None:
+    """What start-up made (modules, the app, its settings and pools) lives as long as the
+    process: frozen, the collector's full passes no longer walk it. Each pass used to pause
+    every answer for tens of milliseconds under load, the p99 latency's largest part. Once per
+    process (an app started again in the same process, as in tests, adds nothing)."""
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 async def _project_forever(api: QueryApi, metrics: Metrics) -> None:
