@@ -135,7 +135,7 @@ class QueryApiCases:
         database's JSON functions): the same answer as the rows make in memory, for lines of
         one item twice, items never observed (state NULL) or with no row at all, text with
         quotes, backslashes, non-ASCII and a NUL character, a closed order and one with no
-        lines left."""
+        lines left. Asked for one by one and all at once, with an unknown id among them."""
         orders = all_projections()["orders"]
         rows = MemoryRows()
         for row in crafted_order_rows():
@@ -145,17 +145,24 @@ class QueryApiCases:
             stored = {t: dict(rows.tables[t.name]) for t in (ORDERS, ORDER_ITEMS)}
             api.views.commit(orders.name, stored, (), 1, 0)
 
-            async def ask() -> list[bytes | None]:
+            ids = [key[0] for key in stored[ORDERS]]
+
+            async def ask() -> tuple[list[bytes | None], list[bytes | None]]:
                 await api.reader.open()
                 try:
-                    return [await api.queries.order(key[0]) for key in stored[ORDERS]]
+                    one_by_one = [await api.queries.order(shop_order_id) for shop_order_id in ids]
+                    asked = [*ids, "NOPE", *ids]  # at once (read together on PostgreSQL)
+                    at_once = await asyncio.gather(*map(api.queries.order, asked))
+                    return one_by_one, at_once
                 finally:
+                    await api.queries.close()
                     await api.reader.close()
 
-            answers = asyncio.run(ask())
+            answers, together = asyncio.run(ask())
         for (shop_order_id,), answer in zip(stored[ORDERS], answers, strict=True):
             assert answer is not None
             assert json.loads(answer) == order_from_rows(rows, shop_order_id), shop_order_id
+        assert together == [*answers, None, *answers]
 
     def test_orders_filter_by_customer_status_delay_and_change(self, world: World) -> None:
         def ids(**params: Any) -> list[str]:
@@ -183,6 +190,16 @@ class QueryApiCases:
             response = world.client.get(path, headers=headers)
             assert response.status_code == 404, path
             assert "NOPE" in response.json()["detail"]
+        for path in ("/v1/orders/A-1%00", "/v1/items/acme/S1%00", "/v1/items/acme/S1%00/history"):
+            response = world.client.get(path, headers=headers)  # no stored key holds a NUL
+            assert response.status_code == 404, path
+            assert response.json()["detail"], path
+        for path, params in (
+            ("/v1/orders", {"customer_id": "cust-A-1\x00"}),
+            ("/v1/changes", {"supplier": "acme\x00"}),
+            ("/v1/runs", {"supplier": "acme\x00"}),
+        ):
+            assert world.get(path, **params)["items"] == [], path
 
     def test_bad_input_is_a_4xx_with_a_reason_never_a_500(self, world: World) -> None:
         write, read = Keys.bearer(world.keys.write), Keys.bearer(world.keys.read)
@@ -195,6 +212,7 @@ class QueryApiCases:
             ("GET", "/v1/orders/A-1?as_of=2026-11-28T10:00:00", ""): 422,  # no time zone
             ("GET", "/v1/orders?changed_since=2026-11-28T10:00:00", ""): 422,
             ("GET", "/v1/orders?limit=0", ""): 422,
+            ("GET", "/v1/orders?cursor=A-1%00", ""): 422,  # not a cursor the API gives
             ("GET", "/v1/changes?after=abc", ""): 422,
             ("GET", "/v1/runs?cursor=-1", ""): 422,
             ("GET", "/v1/items/ACME!/S1", ""): 422,

@@ -71,6 +71,7 @@ class QueryApi:
                 log.warning("RabbitMQ unavailable at start; /readyz will retry", error=repr(exc))
 
     async def stop(self) -> None:
+        await self.queries.close()
         await self.reader.close()
         if self.broker is not None:
             await self.broker.stop()
@@ -115,7 +116,7 @@ def build(
     if bus is None:
         broker = RabbitBroker(settings.amqp_url.get_secret_value(), logger=None)
         bus = RabbitBus(broker)
-    queries = ViewQueries(reader)
+    queries = ViewQueries(reader, coalesce=settings.order_reads_in_flight)
     api = QueryApi(
         settings=settings,
         source=source,

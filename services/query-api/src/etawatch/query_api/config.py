@@ -72,6 +72,13 @@ class QueryApiSettings(ServiceSettings):
         default=60.0, ge=0, description="How long a checked API key is trusted without a lookup."
     )
     default_page_size: int = Field(default=50, ge=1, le=500, description="Rows per page.")
+    order_reads_in_flight: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="PostgreSQL: orders asked for at once are read together, by at most this "
+        "many statements out at a time (0: one statement per request).",
+    )
 
     def ledger_env(self) -> dict[str, str]:
         """eventsourcing's variables of the ledger's store (read-only: no tables created)."""

@@ -3,11 +3,13 @@
 # ruff: noqa: S608 - only parameter markers and fixed column names are formatted into the SQL
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from etawatch.query_api.adapters.coalesce import Coalescer
 from etawatch.query_api.adapters.view_reader import Reader
 from etawatch.query_api.domain.projections.orders import (
     ITEMS,
@@ -32,11 +34,12 @@ Escaped backslashes are written otherwise first (``\u005c``), so that a backslas
 ``u0000`` stays as it is; ``replace`` goes left to right, as JSON's escapes are read."""
 
 
-def order_sql(ph: str) -> str:
+def order_sql(ph: str, *, many: bool = False) -> str:
     """An order's row (``ORDER_COLUMNS``), and, when it is open, the state of each item its
     lines name, as a JSON array of ``[supplier, sku, state]`` (``state`` the stored text, or
     null), found from the lines of the stored document by the database's JSON functions: one
-    statement, so one snapshot of both tables. Parameters: the open status, the order's id."""
+    statement, so one snapshot of both tables. Parameters: the open status, the order's id
+    (``many``, PostgreSQL only: an array of ids, and a row for each order found)."""
     if ph == "?":  # SQLite
         keys = (
             "SELECT json_extract(line.value, '$.supplier'), json_extract(line.value, '$.sku') "
@@ -53,8 +56,15 @@ def order_sql(ph: str) -> str:
     return (
         f"SELECT {columns}, CASE WHEN o.status = {ph} THEN ("
         f"SELECT {states} FROM {ITEMS.name} AS i WHERE (i.supplier, i.sku) IN ({keys})"
-        f") END FROM {ORDERS.name} AS o WHERE o.shop_order_id = {ph}"
+        f") END FROM {ORDERS.name} AS o WHERE o.shop_order_id = " + (f"ANY({ph})" if many else ph)
     )
+
+
+def storable(*texts: str | None) -> bool:
+    """Whether a view could hold these texts as keys. PostgreSQL's text holds no NUL character,
+    so a key with one is in no view of either store; asked for, it would fail the statement
+    (and every request read together with it) instead of finding nothing."""
+    return not any(text is not None and "\x00" in text for text in texts)
 
 
 @dataclass(frozen=True)
@@ -67,14 +77,29 @@ class OrderFilter:
 
 
 class ViewQueries:
-    def __init__(self, reader: Reader) -> None:
+    """``coalesce`` (PostgreSQL): orders asked for at the same moment are read by one statement,
+    at most ``coalesce`` of them out at once (``Coalescer``); SQLite reads each inline."""
+
+    def __init__(self, reader: Reader, *, coalesce: int = 0) -> None:
         self.reader = reader
         self.ph = reader.ph
         self._order_sql = order_sql(self.ph)
+        self._orders_sql = order_sql(self.ph, many=True)
+        self.coalescer: Coalescer[str, tuple[Any, ...]] | None = None
+        if coalesce and self.ph == "%s":
+            self.coalescer = Coalescer(self._orders_by_id, in_flight=coalesce)
+
+    async def _orders_by_id(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+        return {row[0]: row for row in await self.reader.all(self._orders_sql, (OPEN, ids))}
 
     async def order(self, shop_order_id: str) -> bytes | None:
         """The order and the current state of its open lines' items, read by one statement."""
-        found = await self.reader.one(self._order_sql, (OPEN, shop_order_id))
+        if not storable(shop_order_id):
+            return None
+        if self.coalescer is not None:
+            found = await self.coalescer.get(shop_order_id)
+        else:
+            found = await self.reader.one(self._order_sql, (OPEN, shop_order_id))
         if found is None:
             return None
         row: OrderRow = (*found[:6], orjson.loads(found[6]))
@@ -85,6 +110,9 @@ class ViewQueries:
         return orjson.dumps(order_document(row, states))
 
     async def orders(self, where: OrderFilter, limit: int) -> list[tuple[Any, ...]]:
+        """Orders by id after ``where.after``, filtered (``after`` holds no NUL)."""
+        if not storable(where.customer_id):
+            return []
         clauses: list[str] = []
         params: list[Any] = []
         ph = self.ph
@@ -112,6 +140,8 @@ class ViewQueries:
         return await self.reader.all(sql, (*params, limit))
 
     async def item(self, supplier: str, sku: str) -> str | None:
+        if not storable(supplier, sku):
+            return None
         row = await self.reader.one(
             f"SELECT doc FROM qa_items WHERE supplier = {self.ph} AND sku = {self.ph}",
             (supplier, sku),
@@ -119,6 +149,8 @@ class ViewQueries:
         return row[0] if row else None
 
     async def item_history(self, supplier: str, sku: str) -> list[str]:
+        if not storable(supplier, sku):
+            return []
         rows = await self.reader.all(
             f"SELECT doc FROM qa_item_history WHERE supplier = {self.ph} AND sku = {self.ph} "
             "ORDER BY seq",
@@ -127,6 +159,8 @@ class ViewQueries:
         return [r[0] for r in rows]
 
     async def changes(self, after: int, limit: int, supplier: str | None) -> list[tuple[Any, ...]]:
+        if not storable(supplier):
+            return []
         ph = self.ph
         if supplier is None:
             sql = f"SELECT seq, doc FROM qa_changes WHERE seq > {ph} ORDER BY seq LIMIT {ph}"
@@ -140,6 +174,8 @@ class ViewQueries:
     async def runs(
         self, before: int | None, limit: int, supplier: str | None
     ) -> list[tuple[Any, ...]]:
+        if not storable(supplier):
+            return []
         ph = self.ph
         clauses: list[str] = []
         params: list[Any] = []
@@ -161,6 +197,10 @@ class ViewQueries:
             r[0]
             for r in await self.reader.all("SELECT doc FROM qa_supplier_health ORDER BY supplier")
         ]
+
+    async def close(self) -> None:
+        if self.coalescer is not None:
+            await self.coalescer.close()
 
     async def ping(self) -> None:
         await self.reader.one("SELECT 1")

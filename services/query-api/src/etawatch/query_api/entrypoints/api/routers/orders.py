@@ -82,7 +82,12 @@ async def list_orders(
     delayed_more_than_days: Annotated[int | None, Query(ge=0, le=100_000)] = None,
     changed_since: AsOf = None,
     cursor: Annotated[
-        str | None, Query(max_length=128, description="`next_cursor` of the previous page.")
+        str | None,
+        Query(
+            max_length=128,
+            pattern=r"^[^\x00]+$",  # an order's id: no NUL (see ``storable``)
+            description="`next_cursor` of the previous page.",
+        ),
     ] = None,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> Response:

@@ -1,0 +1,87 @@
+"""Reads asked for at the same moment, sent as one: a server under load pays one database round
+trip for many answers, and one alone is sent at once (nothing waits for company)."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+Fetch = Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]
+
+
+class Coalescer(Generic[K, V]):
+    """``get(key)`` answers ``fetch([key, ...])[key]`` (``None`` when it is not there).
+
+    At most ``in_flight`` fetches are out at once. A key asked for while they are all out waits,
+    with every other key asked for meanwhile, and leaves with them (``max_keys`` at most) as soon
+    as one comes back. A key asked for twice is fetched once. A fetch that fails fails each of
+    its callers; a caller that gives up (cancelled) leaves the others their answers.
+    """
+
+    def __init__(self, fetch: Fetch[K, V], *, in_flight: int = 2, max_keys: int = 256) -> None:
+        if in_flight < 1 or max_keys < 1:
+            raise ValueError("in_flight and max_keys must be at least 1")
+        self.fetch = fetch
+        self.in_flight = in_flight
+        self.max_keys = max_keys
+        self._waiting: dict[K, list[asyncio.Future[V | None]]] = {}
+        self.fetches = 0
+        """Fetches started so far."""
+        self._out = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def get(self, key: K) -> V | None:
+        future: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append(future)
+        self._send()
+        return await future
+
+    def _send(self) -> None:
+        """Start fetches for the keys waiting, while fewer than ``in_flight`` are out."""
+        while self._waiting and self._out < self.in_flight:
+            batch = {key: self._waiting.pop(key) for key in list(self._waiting)[: self.max_keys]}
+            batch = {key: futures for key, futures in batch.items() if _wanted(futures)}
+            if batch:
+                self._start(batch)
+
+    def _start(self, batch: dict[K, list[asyncio.Future[V | None]]]) -> None:
+        self.fetches += 1
+        self._out += 1
+        task = asyncio.get_running_loop().create_task(self._read(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, batch: dict[K, list[asyncio.Future[V | None]]]) -> None:
+        try:
+            found = await self.fetch(list(batch))
+        except asyncio.CancelledError:
+            for futures in batch.values():
+                for future in futures:
+                    future.cancel()
+            raise
+        except Exception as exc:
+            for futures in batch.values():
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(exc)
+        else:
+            for key, futures in batch.items():
+                answer = found.get(key)
+                for future in futures:
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            self._out -= 1
+            self._send()
+
+    async def close(self) -> None:
+        """Cancel the fetches still out (their callers are cancelled too)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _wanted(futures: list[asyncio.Future[V]]) -> bool:
+    return not all(future.done() for future in futures)
