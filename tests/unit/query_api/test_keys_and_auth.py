@@ -1,5 +1,7 @@
 """API keys: stored hashed, checked in constant time, scopes kept, revocation honoured."""
 
+import asyncio
+
 import pytest
 
 from etawatch.query_api.application.auth import Authenticator, create_key
@@ -68,3 +70,39 @@ def test_a_revoked_key_stops_working_once_its_cache_expires() -> None:
     keys.revoke(split_token(token)[0])
     assert auth.cached(token) is None
     assert auth.verify(token) is None
+
+
+async def test_requests_that_bring_a_token_at_once_share_one_check() -> None:
+    keys = Keys()
+    token = create_key(keys, {Scope.READ}, "shop")
+    other = create_key(keys, {Scope.WRITE}, "warehouse")
+    auth = Authenticator(keys, ttl=60)
+    asked = [token] * 20 + [other] * 5 + ["etw_ffffffffffff_nothing"] * 5
+    answers = await asyncio.gather(*map(auth.scopes, asked))
+    assert answers == [frozenset({Scope.READ})] * 20 + [frozenset({Scope.WRITE})] * 5 + [None] * 5
+    assert keys.lookups == 3  # one check per token, not thirty
+    assert await auth.scopes(token) == frozenset({Scope.READ})
+    assert keys.lookups == 3  # remembered
+
+
+async def test_a_caller_that_gives_up_does_not_cancel_the_shared_check() -> None:
+    keys = Keys()
+    token = create_key(keys, {Scope.READ}, "shop")
+    auth = Authenticator(keys, ttl=60)
+    first, second = asyncio.create_task(auth.scopes(token)), asyncio.create_task(auth.scopes(token))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await second == frozenset({Scope.READ})
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert keys.lookups == 1
+
+
+async def test_a_forgotten_token_is_checked_again_and_a_revoked_one_then_refused() -> None:
+    keys = Keys()
+    token = create_key(keys, {Scope.READ}, "shop")
+    auth = Authenticator(keys, ttl=0)
+    assert await auth.scopes(token) == frozenset({Scope.READ})
+    keys.revoke(split_token(token)[0])
+    assert await auth.scopes(token) is None
+    assert keys.lookups == 2

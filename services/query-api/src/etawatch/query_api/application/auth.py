@@ -1,5 +1,6 @@
 """Who may do what: a bearer token checked once against its hash, then remembered a while."""
 
+import asyncio
 import hashlib
 import time
 from typing import Protocol
@@ -39,12 +40,29 @@ class Authenticator:
         self.store = store
         self.ttl = ttl
         self._known: dict[bytes, tuple[float, frozenset[Scope]]] = {}
+        self._checking: dict[bytes, asyncio.Future[frozenset[Scope] | None]] = {}
 
     def cached(self, token: str) -> frozenset[Scope] | None:
         hit = self._known.get(hashlib.sha256(token.encode()).digest())
         if hit is None or hit[0] < time.monotonic():
             return None
         return hit[1]
+
+    async def scopes(self, token: str) -> frozenset[Scope] | None:
+        """``verify``, remembered, and off the event loop: a token's check (a scrypt hash,
+        about 50 ms of CPU) is made once however many requests bring the token meanwhile. All
+        of a busy client's connections used to check it at once, whenever it was forgotten:
+        a second and more of every answer's time, once a ``ttl``."""
+        scopes = self.cached(token)
+        if scopes is not None:
+            return scopes
+        digest = hashlib.sha256(token.encode()).digest()
+        checking = self._checking.get(digest)
+        if checking is None:
+            checking = asyncio.ensure_future(asyncio.to_thread(self.verify, token))
+            self._checking[digest] = checking
+            checking.add_done_callback(lambda _: self._checking.pop(digest, None))
+        return await asyncio.shield(checking)  # a caller that gives up leaves it to the rest
 
     def verify(self, token: str) -> frozenset[Scope] | None:
         """The token's scopes, or ``None`` when it is not a valid, unrevoked key."""

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from fastapi.security.utils import get_authorization_scheme_param
@@ -45,9 +44,7 @@ class ScopedKey(SecurityBase):
                 status.HTTP_401_UNAUTHORIZED, MISSING, headers={"WWW-Authenticate": "Bearer"}
             )
         api = get_api(request)
-        scopes = api.auth.cached(token)
-        if scopes is None:
-            scopes = await run_in_threadpool(api.auth.verify, token)
+        scopes = await api.auth.scopes(token)
         if scopes is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
