@@ -147,22 +147,26 @@ class QueryApiCases:
 
             ids = [key[0] for key in stored[ORDERS]]
 
-            async def ask() -> tuple[list[bytes | None], list[bytes | None]]:
+            async def ask() -> tuple[list[bytes | None], list[bytes | None], int]:
                 await api.reader.open()
+                reads = api.queries.coalescer
+                assert reads is not None
                 try:
                     one_by_one = [await api.queries.order(shop_order_id) for shop_order_id in ids]
-                    asked = [*ids, "NOPE", *ids]  # at once (read together on PostgreSQL)
+                    before = reads.fetches
+                    asked = [*ids, "NOPE", *ids]
                     at_once = await asyncio.gather(*map(api.queries.order, asked))
-                    return one_by_one, at_once
+                    return one_by_one, at_once, reads.fetches - before
                 finally:
                     await api.queries.close()
                     await api.reader.close()
 
-            answers, together = asyncio.run(ask())
+            answers, together, statements = asyncio.run(ask())
         for (shop_order_id,), answer in zip(stored[ORDERS], answers, strict=True):
             assert answer is not None
             assert json.loads(answer) == order_from_rows(rows, shop_order_id), shop_order_id
         assert together == [*answers, None, *answers]
+        assert statements <= api.reader.reads_in_flight + 1 < len(ids)  # read together
 
     def test_orders_filter_by_customer_status_delay_and_change(self, world: World) -> None:
         def ids(**params: Any) -> list[str]:

@@ -116,7 +116,10 @@ def build(
     if bus is None:
         broker = RabbitBroker(settings.amqp_url.get_secret_value(), logger=None)
         bus = RabbitBus(broker)
-    queries = ViewQueries(reader, coalesce=settings.order_reads_in_flight)
+    in_flight = settings.order_reads_in_flight
+    queries = ViewQueries(
+        reader, coalesce=reader.reads_in_flight if in_flight is None else in_flight
+    )
     api = QueryApi(
         settings=settings,
         source=source,

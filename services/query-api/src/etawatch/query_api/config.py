@@ -72,12 +72,13 @@ class QueryApiSettings(ServiceSettings):
         default=60.0, ge=0, description="How long a checked API key is trusted without a lookup."
     )
     default_page_size: int = Field(default=50, ge=1, le=500, description="Rows per page.")
-    order_reads_in_flight: int = Field(
-        default=2,
+    order_reads_in_flight: int | None = Field(
+        default=None,
         ge=0,
         le=64,
-        description="PostgreSQL: orders asked for at once are read together, by at most this "
-        "many statements out at a time (0: one statement per request).",
+        description="Orders asked for at once are read together, by at most this many statements "
+        "out at a time, away from the event loop (0: each request reads its own; default: 2 on "
+        "PostgreSQL, 1 on SQLite, whose reads in worker threads share the interpreter's lock).",
     )
 
     def ledger_env(self) -> dict[str, str]:

@@ -39,7 +39,8 @@ def order_sql(ph: str, *, many: bool = False) -> str:
     lines name, as a JSON array of ``[supplier, sku, state]`` (``state`` the stored text, or
     null), found from the lines of the stored document by the database's JSON functions: one
     statement, so one snapshot of both tables. Parameters: the open status, the order's id
-    (``many``, PostgreSQL only: an array of ids, and a row for each order found)."""
+    (``many``: the ids, as an array on PostgreSQL and as a JSON array on SQLite; a row for each
+    order found)."""
     if ph == "?":  # SQLite
         keys = (
             "SELECT json_extract(line.value, '$.supplier'), json_extract(line.value, '$.sku') "
@@ -56,8 +57,11 @@ def order_sql(ph: str, *, many: bool = False) -> str:
     return (
         f"SELECT {columns}, CASE WHEN o.status = {ph} THEN ("
         f"SELECT {states} FROM {ITEMS.name} AS i WHERE (i.supplier, i.sku) IN ({keys})"
-        f") END FROM {ORDERS.name} AS o WHERE o.shop_order_id = " + (f"ANY({ph})" if many else ph)
+        f") END FROM {ORDERS.name} AS o WHERE o.shop_order_id " + (_ANY[ph] if many else f"= {ph}")
     )
+
+
+_ANY = {"?": "IN (SELECT value FROM json_each(?))", "%s": "= ANY(%s)"}
 
 
 def storable(*texts: str | None) -> bool:
@@ -77,8 +81,9 @@ class OrderFilter:
 
 
 class ViewQueries:
-    """``coalesce`` (PostgreSQL): orders asked for at the same moment are read by one statement,
-    at most ``coalesce`` of them out at once (``Coalescer``); SQLite reads each inline."""
+    """``coalesce``: orders asked for at the same moment are read by one statement, at most
+    ``coalesce`` of them out at once (``Coalescer``), apart from the event loop (on SQLite, in
+    a worker thread); 0: each request reads its order itself."""
 
     def __init__(self, reader: Reader, *, coalesce: int = 0) -> None:
         self.reader = reader
@@ -86,11 +91,13 @@ class ViewQueries:
         self._order_sql = order_sql(self.ph)
         self._orders_sql = order_sql(self.ph, many=True)
         self.coalescer: Coalescer[str, tuple[Any, ...]] | None = None
-        if coalesce and self.ph == "%s":
+        if coalesce:
             self.coalescer = Coalescer(self._orders_by_id, in_flight=coalesce)
 
     async def _orders_by_id(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-        return {row[0]: row for row in await self.reader.all(self._orders_sql, (OPEN, ids))}
+        listed = orjson.dumps(ids).decode() if self.ph == "?" else list(ids)
+        rows = await self.reader.apart(self._orders_sql, (OPEN, listed))
+        return {row[0]: row for row in rows}
 
     async def order(self, shop_order_id: str) -> bytes | None:
         """The order and the current state of its open lines' items, read by one statement."""

@@ -1,6 +1,7 @@
 """Reading the views for HTTP answers: SQLite inline (primary-key lookups in a local file take
 microseconds), PostgreSQL through an async connection pool."""
 
+import asyncio
 import sqlite3
 import threading
 from typing import Any, Protocol
@@ -14,10 +15,17 @@ Params = tuple[Any, ...]
 
 class Reader(Protocol):
     ph: str
+    reads_in_flight: int
+    """How many reads of many rows (``apart``) are best out at once, measured (bench/)."""
 
     async def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None: ...
 
     async def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]: ...
+
+    async def apart(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        """``all``, for a read of many rows: away from the event loop where the reader would
+        otherwise read on it."""
+        ...
 
     async def open(self) -> None: ...
 
@@ -26,6 +34,7 @@ class Reader(Protocol):
 
 class SqliteReader:
     ph = "?"
+    reads_in_flight = 1
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -50,6 +59,14 @@ class SqliteReader:
     async def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         return self._conn().execute(sql, params).fetchall()
 
+    async def apart(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        """In a worker thread (with a connection of its own): SQLite leaves the interpreter's
+        lock while it searches, so the event loop answers other requests meanwhile."""
+        return await asyncio.to_thread(self._read_all, sql, params)
+
+    def _read_all(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        return self._conn().execute(sql, params).fetchall()
+
     async def open(self) -> None:
         self._conn().execute("SELECT 1").fetchone()
 
@@ -71,6 +88,7 @@ class PostgresReader:
     statement takes its snapshot before it waits, and would find the new tables empty."""
 
     ph = "%s"
+    reads_in_flight = 2
 
     def __init__(self, url: str, max_size: int = 10) -> None:
         self.pool: AsyncConnectionPool = AsyncConnectionPool(
@@ -91,6 +109,9 @@ class PostgresReader:
         async with self.pool.connection() as conn:
             cursor = await conn.execute(sql, params, prepare=True)
             return await cursor.fetchall()
+
+    async def apart(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        return await self.all(sql, params)
 
     async def open(self) -> None:
         await self.pool.open(wait=True, timeout=10)
