@@ -419,6 +419,13 @@ def main() -> None:
         "--rebuild-rounds", type=int, default=3, help="Rebuilds, each beside a ceiling's run."
     )
     parser.add_argument(
+        "--reads-in-flight",
+        type=int,
+        default=None,
+        help="The server's ETAWATCH_ORDER_READS_IN_FLIGHT (default: its own; 0: each request "
+        "reads its order itself, as before orders asked for at once were read together).",
+    )
+    parser.add_argument(
         "--serve", nargs=3, metavar=("LEDGER_ENV", "VIEWS_URL", "PORT"), help=argparse.SUPPRESS
     )
     parser.add_argument(
@@ -489,10 +496,10 @@ def main() -> None:
         api.close()
         port = free_port()
         serve_args = ["--serve", json.dumps(stores.ledger_env), stores.views_url, str(port)]
-        server = subprocess.Popen(
-            [sys.executable, __file__, *serve_args],
-            env={**os.environ, "ETAWATCH_LOG_LEVEL": "WARNING"},
-        )
+        server_env = {**os.environ, "ETAWATCH_LOG_LEVEL": "WARNING"}
+        if args.reads_in_flight is not None:
+            server_env["ETAWATCH_ORDER_READS_IN_FLIGHT"] = str(args.reads_in_flight)
+        server = subprocess.Popen([sys.executable, __file__, *serve_args], env=server_env)
         try:
             wait_until_up(port)
             load = wrk if shutil.which("wrk") else python_load
@@ -513,7 +520,8 @@ def main() -> None:
         name = "wrk" if load is wrk else "httpx/asyncio"
         print(f"\nHTTP ({args.store}), {CONNECTIONS} connections from a second process ({name}), "
               f"{args.rounds} alternating rounds of {args.seconds} s, median round, "
-              "one uvicorn worker")  # fmt: skip
+              "one uvicorn worker, order reads in flight: "
+              f"{'default' if args.reads_in_flight is None else args.reads_in_flight}")  # fmt: skip
         for label, r in (("bare constant", bare), ("GET /v1/orders/{id}", orders)):
             print(f"  {label:<20} {r['rps']:>9,.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
                   f"p99 {r['p99_ms']:6.2f} ms  non-2xx {r['errors']:.0f}")  # fmt: skip
