@@ -283,7 +283,8 @@ def serve(ledger_env: dict[str, str], views_url: str, port: int) -> None:
 
     from etawatch.query_api.entrypoints.api.app import create_app  # noqa: PLC0415
 
-    app = create_app(build_api(Stores(ledger_env, views_url, "", None)), run_projector=False)
+    stores = Stores(ledger_env, views_url, "", None)
+    app = create_app(build_api(stores), run_projector=False, freeze_start_up=True)  # as `serve`
 
     @app.get("/bare")
     async def bare() -> dict[str, str]:

@@ -29,6 +29,7 @@ from etawatch.ledger.domain.values import supplier_health_id
 from etawatch.query_api.adapters.ledger_events import LedgerEventSource
 from etawatch.query_api.adapters.read_ahead import PIPE_BYTES, ReadAhead, read_ahead
 from etawatch.query_api.adapters.sql_views import load_many_sql
+from etawatch.query_api.adapters.view_reader import SqliteReader
 from etawatch.query_api.domain.projections import catalog, orders
 from etawatch.query_api.domain.rows import Table, ddl
 
@@ -200,3 +201,23 @@ def test_a_rebuild_that_stops_early_ends_its_reading_process(many_orders: dict[s
         assert reader.exitcode == 0
     finally:
         source.close()
+
+
+async def test_reads_in_worker_threads_cannot_write_and_end_before_the_reader_closes(
+    tmp_path: Path,
+) -> None:
+    """``SqliteReader.apart`` reads in threads of its own, each with a read-only connection;
+    closing the reader waits for them."""
+    path = tmp_path / "views.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        conn.executemany("INSERT INTO t VALUES (?)", [(f"k{n}",) for n in range(100)])
+    reader = SqliteReader(str(path))
+    await reader.open()
+    rows = await asyncio.gather(*(reader.apart("SELECT count(*) FROM t") for _ in range(8)))
+    assert rows == [[(100,)]] * 8
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await reader.apart("INSERT INTO t VALUES ('x')")
+    await reader.close()
+    assert await reader.apart("SELECT count(*) FROM t") == [(100,)]  # opens again
+    await reader.close()

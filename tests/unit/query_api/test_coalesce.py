@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from etawatch.query_api.adapters.coalesce import Coalescer
+from etawatch.query_api.adapters.coalesce import ClosedError, Coalescer
 
 
 class Source:
@@ -110,14 +110,33 @@ async def test_a_caller_that_gives_up_leaves_the_others_their_answers() -> None:
     assert source.asked == [[1], [3]]  # keys nobody waits for any more are not fetched
 
 
-async def test_close_cancels_the_reads_out_and_their_callers() -> None:
-    source = Source({1}, gate_open=False)
+async def test_close_cancels_every_caller_and_every_read_and_refuses_new_keys() -> None:
+    source = Source({1, 2}, gate_open=False)
     reads = Coalescer(source.fetch, in_flight=1)
-    waiting = asyncio.create_task(reads.get(1))
+    out = asyncio.create_task(reads.get(1))
+    await settle()
+    waiting = asyncio.create_task(reads.get(2))
     await settle()
     await reads.close()
-    with pytest.raises(asyncio.CancelledError):
-        await waiting
+    for task in (out, waiting):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert source.asked == [[1]]  # the key still waiting was not sent when the read ended
+    assert reads._tasks == set()
+    with pytest.raises(ClosedError):
+        await reads.get(3)
+
+
+async def test_a_fetch_that_answers_nonsense_fails_its_callers_and_the_next_read_goes() -> None:
+    answers: list[object] = [["not", "a", "mapping"], {2: 4}]
+
+    async def fetch(keys: Sequence[int]) -> Mapping[int, int]:
+        return answers.pop(0)  # type: ignore[return-value]
+
+    reads = Coalescer(fetch, in_flight=1)
+    with pytest.raises(AttributeError):
+        await reads.get(1)
+    assert await reads.get(2) == 4
 
 
 def test_limits_below_one_are_refused() -> None:

@@ -75,10 +75,11 @@ class QueryApiSettings(ServiceSettings):
     order_reads_in_flight: int | None = Field(
         default=None,
         ge=0,
-        le=64,
+        le=8,
         description="Orders asked for at once are read together, by at most this many statements "
-        "out at a time, away from the event loop (0: each request reads its own; default: 2 on "
-        "PostgreSQL, 1 on SQLite, whose reads in worker threads share the interpreter's lock).",
+        "out at a time (0: each request reads its own; default: 2 on PostgreSQL, whose pool "
+        "keeps the rest of its 10 connections for other reads; 1 on SQLite, which reads them in "
+        "a worker thread, sharing the interpreter's lock).",
     )
 
     def ledger_env(self) -> dict[str, str]:

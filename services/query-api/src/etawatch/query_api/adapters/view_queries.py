@@ -82,8 +82,8 @@ class OrderFilter:
 
 class ViewQueries:
     """``coalesce``: orders asked for at the same moment are read by one statement, at most
-    ``coalesce`` of them out at once (``Coalescer``), apart from the event loop (on SQLite, in
-    a worker thread); 0: each request reads its order itself."""
+    ``coalesce`` of them out at once (``Coalescer``; on SQLite in a worker thread, not on the
+    event loop); 0: each request reads its order itself."""
 
     def __init__(self, reader: Reader, *, coalesce: int = 0) -> None:
         self.reader = reader
@@ -117,8 +117,8 @@ class ViewQueries:
         return orjson.dumps(order_document(row, states))
 
     async def orders(self, where: OrderFilter, limit: int) -> list[tuple[Any, ...]]:
-        """Orders by id after ``where.after``, filtered (``after`` holds no NUL)."""
-        if not storable(where.customer_id):
+        """Orders by id after ``where.after``, filtered."""
+        if not storable(where.customer_id, where.after):
             return []
         clauses: list[str] = []
         params: list[Any] = []

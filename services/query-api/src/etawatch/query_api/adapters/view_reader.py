@@ -1,9 +1,11 @@
 """Reading the views for HTTP answers: SQLite inline (primary-key lookups in a local file take
-microseconds), PostgreSQL through an async connection pool."""
+microseconds) and reads of many rows in worker threads of its own, PostgreSQL through an async
+connection pool."""
 
 import asyncio
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -23,8 +25,7 @@ class Reader(Protocol):
     async def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]: ...
 
     async def apart(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        """``all``, for a read of many rows: away from the event loop where the reader would
-        otherwise read on it."""
+        """``all``, for a read of many rows (SQLite: in a worker thread, not on the loop)."""
         ...
 
     async def open(self) -> None: ...
@@ -35,11 +36,14 @@ class Reader(Protocol):
 class SqliteReader:
     ph = "?"
     reads_in_flight = 1
+    WORKERS = 4
+    """Threads for ``apart``: more would only wait for the interpreter's lock."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
+        self._workers: ThreadPoolExecutor | None = None
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -60,9 +64,13 @@ class SqliteReader:
         return self._conn().execute(sql, params).fetchall()
 
     async def apart(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        """In a worker thread (with a connection of its own): SQLite leaves the interpreter's
-        lock while it searches, so the event loop answers other requests meanwhile."""
-        return await asyncio.to_thread(self._read_all, sql, params)
+        """In a worker thread of this reader's (each with a connection of its own): SQLite
+        leaves the interpreter's lock while it searches, so the event loop answers other
+        requests meanwhile."""
+        if self._workers is None:
+            self._workers = ThreadPoolExecutor(self.WORKERS, thread_name_prefix="views-reader")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._workers, self._read_all, sql, params)
 
     def _read_all(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
         return self._conn().execute(sql, params).fetchall()
@@ -71,6 +79,10 @@ class SqliteReader:
         self._conn().execute("SELECT 1").fetchone()
 
     async def close(self) -> None:
+        """Wait for the reads in worker threads to end, then close every connection."""
+        if self._workers is not None:
+            self._workers.shutdown(wait=True)
+            self._workers = None
         for conn in self._all:
             conn.close()
         self._all.clear()

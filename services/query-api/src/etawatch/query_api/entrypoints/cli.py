@@ -33,7 +33,10 @@ def serve() -> None:
 
     settings = _settings()
     uvicorn.run(
-        create_app(build(settings)), host=settings.host, port=settings.port, log_config=None
+        create_app(build(settings), freeze_start_up=True),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
     )
 
 

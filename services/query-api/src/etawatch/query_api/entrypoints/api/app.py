@@ -23,11 +23,15 @@ rebuilt from the events themselves. Send an API key as `Authorization: Bearer <k
 """
 
 
-def create_app(api: QueryApi, *, run_projector: bool | None = None) -> FastAPI:
+def create_app(
+    api: QueryApi, *, run_projector: bool | None = None, freeze_start_up: bool = False
+) -> FastAPI:
     """The HTTP app over a wired ``QueryApi``.
 
     ``run_projector`` (default: the ``project_in_background`` setting) keeps the views caught up
     from a background task; the embedded demo passes ``False`` and calls ``api.project_once()``.
+    ``freeze_start_up``: for a process that serves this app (``_freeze_start_up``); not for
+    one that starts many, as the tests do.
     """
     metrics = Metrics()
     background = api.settings.project_in_background if run_projector is None else run_projector
@@ -35,7 +39,8 @@ def create_app(api: QueryApi, *, run_projector: bool | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await api.start()
-        _freeze_start_up()
+        if freeze_start_up:
+            _freeze_start_up()
         task = asyncio.create_task(_project_forever(api, metrics)) if background else None
         try:
             yield
@@ -65,7 +70,7 @@ def _freeze_start_up() -> None:
     """What start-up made (modules, the app, its settings and pools) lives as long as the
     process: frozen, the collector's full passes no longer walk it. Each pass used to pause
     every answer for tens of milliseconds under load, the p99 latency's largest part. Once per
-    process (an app started again in the same process, as in tests, adds nothing)."""
+    process: nothing more is frozen if something already was."""
     if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()

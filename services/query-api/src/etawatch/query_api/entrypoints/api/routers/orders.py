@@ -85,7 +85,7 @@ async def list_orders(
         str | None,
         Query(
             max_length=128,
-            pattern=r"^[^\x00]+$",  # an order's id: no NUL (see ``storable``)
+            pattern=r"^[^\x00]*$",  # an order's id: no NUL (see ``storable``)
             description="`next_cursor` of the previous page.",
         ),
     ] = None,
