@@ -62,6 +62,18 @@ class World:
         return response.json()
 
 
+NUL_ORDER = json.dumps(
+    {
+        "shop_order_id": "N-1",
+        "customer_id": "c-1",
+        "email": "jana@example.com",
+        "customer_name": "Jana",
+        "lines": [{"supplier": "acme", "sku": "S1", "name": "Fig\u0000ure", "quantity": 1}],
+    }
+)
+"""An order the views could not hold on PostgreSQL (its line's name holds a NUL)."""
+
+
 class QueryApiCases:
     """What the shop and its support see, whatever the store."""
 
@@ -214,6 +226,7 @@ class QueryApiCases:
             ("POST", "/v1/orders/A-1/close", '{"reason": "lost"}'): 422,
             ("POST", "/v1/orders", "{not json"): 422,
             ("POST", "/v1/orders", '{"shop_order_id": "X", "lines": []}'): 422,
+            ("POST", "/v1/orders", NUL_ORDER): 422,  # the views could not hold it
             ("GET", "/v1/orders/A-1?as_of=2026-11-28T10:00:00", ""): 422,  # no time zone
             ("GET", "/v1/orders?changed_since=2026-11-28T10:00:00", ""): 422,
             ("GET", "/v1/orders?limit=0", ""): 422,
@@ -227,6 +240,8 @@ class QueryApiCases:
             response = client.request(method, path, content=body or None, headers=headers)
             assert response.status_code == expected, (method, path, response.text)
             assert response.json()["detail"], (method, path)
+        refused = client.post("/v1/orders", json=json.loads(NUL_ORDER), headers=write)
+        assert "NUL" in refused.json()["detail"] and "lines[1].name" in refused.json()["detail"]
 
     # --- items, changes, runs ---------------------------------------------------------------
 

@@ -76,6 +76,7 @@ def test_every_bad_row_is_named_and_nothing_is_sent() -> None:
         "A-5,2026-11-01T10:00:00,c5,not-an-address,Jana,cs,acme,S1,Figure,1",
         ",2026-11-01T10:00:00+01:00,c6,x@example.com,Jana,cs,acme,S1,Figure,1",
         "A-7,2026-11-01T10:00:00+01:00,c7,x@example.com,Jana,cs,acme,S1,Figure,1,extra",
+        "A-8,2026-11-01T10:00:00+01:00,c8\x00,x@example.com,Jana,cs,acme,S1\x00,Figure,1",
     ]
     parsed = parse_orders(text)
     joined = "\n".join(parsed.errors)
@@ -86,6 +87,9 @@ def test_every_bad_row_is_named_and_nothing_is_sent() -> None:
     assert "line 7: order 'A-5'" in joined and "email" in joined and "placed_at" in joined
     assert "line 8: shop_order_id is empty" in joined
     assert "line 9: more cells than columns" in joined
+    assert (
+        "line 10: order 'A-8': a NUL character is not allowed (customer_id, lines[1].sku)" in joined
+    )
 
 
 def test_a_file_without_the_columns_says_which_are_missing() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from etawatch.contracts.messages import OrderLine, OrderPlaced
-from etawatch.query_api.application.commands import place_order
+from etawatch.query_api.application.commands import fields_holding_nul, place_order
 from etawatch.runtime.bus import MessageBus
 
 COLUMNS = (
@@ -90,6 +90,15 @@ def parse_orders(lines: Iterable[str]) -> Parsed:
             continue
         order_lines.setdefault(order_id, []).append(line)
     for order_id, head in heads.items():
+        held = fields_holding_nul(
+            order_id, head["customer_id"], head["customer_name"], order_lines.get(order_id, ())
+        )
+        if held:
+            result.errors.append(
+                f"line {first_line[order_id]}: order {order_id!r}: "
+                f"a NUL character is not allowed ({', '.join(held)})"
+            )
+            continue
         try:
             placed_at = dt.datetime.fromisoformat(head["placed_at"])
             result.orders.append(

@@ -4,9 +4,18 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from etawatch.contracts.messages import CloseReason, Locale, OrderLine, ShopOrderId
+from etawatch.query_api.application.commands import fields_holding_nul
 
 Responses = dict[int | str, dict[str, Any]]
 """Extra answers of a route, for the OpenAPI."""
@@ -222,6 +231,15 @@ class PlaceOrderIn(BaseModel):
     customer_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     locale: Locale = "cs"
     lines: list[OrderLine] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> "PlaceOrderIn":
+        held = fields_holding_nul(
+            self.shop_order_id, self.customer_id, self.customer_name, self.lines
+        )
+        if held:
+            raise ValueError(f"a NUL character is not allowed ({', '.join(held)})")
+        return self
 
 
 class CloseOrderIn(BaseModel):
