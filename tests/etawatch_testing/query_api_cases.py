@@ -67,11 +67,11 @@ NUL_ORDER = json.dumps(
         "shop_order_id": "N-1",
         "customer_id": "c-1",
         "email": "jana@example.com",
-        "customer_name": "Jana",
-        "lines": [{"supplier": "acme", "sku": "S1", "name": "Fig\u0000ure", "quantity": 1}],
+        "customer_name": "Ja\u0000na",  # inside the document: kept
+        "lines": [{"supplier": "acme", "sku": "S\u00001", "name": "Figure", "quantity": 1}],
     }
 )
-"""An order the views could not hold on PostgreSQL (its line's name holds a NUL)."""
+"""An order the views could not hold on PostgreSQL (its line's SKU holds a NUL)."""
 
 
 class QueryApiCases:
@@ -241,7 +241,8 @@ class QueryApiCases:
             assert response.status_code == expected, (method, path, response.text)
             assert response.json()["detail"], (method, path)
         refused = client.post("/v1/orders", json=json.loads(NUL_ORDER), headers=write)
-        assert "NUL" in refused.json()["detail"] and "lines[1].name" in refused.json()["detail"]
+        assert "NUL" in refused.json()["detail"] and "lines[1].sku" in refused.json()["detail"]
+        assert "customer_name" not in refused.json()["detail"]
 
     # --- items, changes, runs ---------------------------------------------------------------
 

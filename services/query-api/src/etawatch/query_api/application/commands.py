@@ -26,16 +26,15 @@ class Accepted:
 
 
 def fields_holding_nul(
-    shop_order_id: str, customer_id: str, customer_name: str, lines: Iterable[OrderLine]
+    shop_order_id: str, customer_id: str, lines: Iterable[OrderLine]
 ) -> list[str]:
-    """The fields of an order that hold a NUL character. The views keep its ids and texts as
-    text, which PostgreSQL's cannot hold: such an order would stop the views from following
-    the ledger there. Refused where orders come in (the API, the CSV import)."""
+    """The fields of an order the views keep as keys or columns of text (not inside a JSON
+    document, where a NUL is written escaped) that hold a NUL character. PostgreSQL's text
+    cannot hold one: such an order would stop the views from following the ledger there.
+    Refused where orders come in (the API, the CSV import)."""
     named = {"shop_order_id": shop_order_id, "customer_id": customer_id}
-    named["customer_name"] = customer_name
     for number, line in enumerate(lines, 1):
         named[f"lines[{number}].sku"] = line.sku
-        named[f"lines[{number}].name"] = line.name
     return [name for name, text in named.items() if "\x00" in text]
 
 

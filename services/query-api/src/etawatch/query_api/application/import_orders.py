@@ -90,9 +90,7 @@ def parse_orders(lines: Iterable[str]) -> Parsed:
             continue
         order_lines.setdefault(order_id, []).append(line)
     for order_id, head in heads.items():
-        held = fields_holding_nul(
-            order_id, head["customer_id"], head["customer_name"], order_lines.get(order_id, ())
-        )
+        held = fields_holding_nul(order_id, head["customer_id"], order_lines.get(order_id, ()))
         if held:
             result.errors.append(
                 f"line {first_line[order_id]}: order {order_id!r}: "

@@ -234,9 +234,7 @@ class PlaceOrderIn(BaseModel):
 
     @model_validator(mode="after")
     def _no_nul(self) -> "PlaceOrderIn":
-        held = fields_holding_nul(
-            self.shop_order_id, self.customer_id, self.customer_name, self.lines
-        )
+        held = fields_holding_nul(self.shop_order_id, self.customer_id, self.lines)
         if held:
             raise ValueError(f"a NUL character is not allowed ({', '.join(held)})")
         return self
