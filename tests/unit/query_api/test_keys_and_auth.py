@@ -1,6 +1,8 @@
 """API keys: stored hashed, checked in constant time, scopes kept, revocation honoured."""
 
 import asyncio
+import threading
+import time
 
 import pytest
 
@@ -106,3 +108,43 @@ async def test_a_forgotten_token_is_checked_again_and_a_revoked_one_then_refused
     keys.revoke(split_token(token)[0])
     assert await auth.scopes(token) is None
     assert keys.lookups == 2
+
+
+class SlowKeys(Keys):
+    """Keys whose lookups take a while and count how many run at the same time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def get(self, key_id: str) -> StoredKey | None:
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        time.sleep(0.01)
+        with self._lock:
+            self.running -= 1
+        return super().get(key_id)
+
+
+@pytest.mark.parametrize("at_once", [1, 2])
+async def test_wrong_secrets_take_turns_and_a_remembered_key_does_not_wait(at_once: int) -> None:
+    keys = SlowKeys()
+    token = create_key(keys, {Scope.READ}, "shop")
+    key_id = split_token(token)[0]
+    auth = Authenticator(keys, ttl=60, checks_at_once=at_once)
+    assert await auth.scopes(token) == frozenset({Scope.READ})
+    wrong = [f"etw_{key_id}_wrong{n}" for n in range(8)]
+    checks = asyncio.gather(*map(auth.scopes, wrong))
+    await asyncio.sleep(0)
+    assert await auth.scopes(token) == frozenset({Scope.READ})  # remembered: no turn taken
+    assert await checks == [None] * 8
+    assert keys.most_at_once == at_once
+    assert keys.lookups == 9
+
+
+def test_checks_at_once_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        Authenticator(Keys(), checks_at_once=0)

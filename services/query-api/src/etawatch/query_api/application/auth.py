@@ -34,13 +34,22 @@ def create_key(store: KeyStore, scopes: set[Scope], label: str = "") -> str:
 
 
 class Authenticator:
-    """Checks tokens. A token that passed is remembered (by its SHA-256) for ``ttl`` seconds."""
+    """Checks tokens. A token that passed is remembered (by its SHA-256) for ``ttl`` seconds.
 
-    def __init__(self, store: KeyStore, ttl: float = 60.0) -> None:
+    At most ``checks_at_once`` tokens are checked at a time (each is a scrypt hash, about 50 ms
+    of CPU): requests with wrong secrets, however many, cannot take more of the server than
+    that, while callers with remembered keys are answered as before; the others wait their
+    turn."""
+
+    def __init__(self, store: KeyStore, ttl: float = 60.0, checks_at_once: int = 1) -> None:
+        if checks_at_once < 1:
+            raise ValueError("checks_at_once must be at least 1")
         self.store = store
         self.ttl = ttl
+        self.checks_at_once = checks_at_once
         self._known: dict[bytes, tuple[float, frozenset[Scope]]] = {}
         self._checking: dict[bytes, asyncio.Future[frozenset[Scope] | None]] = {}
+        self._turns: asyncio.Semaphore | None = None
 
     def cached(self, token: str) -> frozenset[Scope] | None:
         hit = self._known.get(hashlib.sha256(token.encode()).digest())
@@ -59,10 +68,16 @@ class Authenticator:
         digest = hashlib.sha256(token.encode()).digest()
         checking = self._checking.get(digest)
         if checking is None:
-            checking = asyncio.ensure_future(asyncio.to_thread(self.verify, token))
+            checking = asyncio.ensure_future(self._check_in_turn(token))
             self._checking[digest] = checking
             checking.add_done_callback(lambda _: self._checking.pop(digest, None))
         return await asyncio.shield(checking)  # a caller that gives up leaves it to the rest
+
+    async def _check_in_turn(self, token: str) -> frozenset[Scope] | None:
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.checks_at_once)
+        async with self._turns:
+            return await asyncio.to_thread(self.verify, token)
 
     def verify(self, token: str) -> frozenset[Scope] | None:
         """The token's scopes, or ``None`` when it is not a valid, unrevoked key."""
