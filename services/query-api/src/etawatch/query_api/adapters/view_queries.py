@@ -21,6 +21,7 @@ from etawatch.query_api.domain.projections.orders import (
     line_state,
     order_document,
 )
+from etawatch.query_api.domain.rows import storable
 from etawatch.query_api.domain.timefmt import iso
 
 _PG_DOC = (
@@ -62,13 +63,6 @@ def order_sql(ph: str, *, many: bool = False) -> str:
 
 
 _ANY = {"?": "IN (SELECT value FROM json_each(?))", "%s": "= ANY(%s)"}
-
-
-def storable(*texts: str | None) -> bool:
-    """Whether a view could hold these texts as keys. PostgreSQL's text holds no NUL character,
-    so a key with one is in no view of either store; asked for, it would fail the statement
-    (and every request read together with it) instead of finding nothing."""
-    return not any(text is not None and "\x00" in text for text in texts)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class Authenticator:
         self.checks_at_once = checks_at_once
         self._known: dict[bytes, tuple[float, frozenset[Scope]]] = {}
         self._checking: dict[bytes, asyncio.Future[frozenset[Scope] | None]] = {}
-        self._turns: asyncio.Semaphore | None = None
+        self._turns = asyncio.Semaphore(checks_at_once)
 
     def cached(self, token: str) -> frozenset[Scope] | None:
         hit = self._known.get(hashlib.sha256(token.encode()).digest())
@@ -74,8 +74,6 @@ class Authenticator:
         return await asyncio.shield(checking)  # a caller that gives up leaves it to the rest
 
     async def _check_in_turn(self, token: str) -> frozenset[Scope] | None:
-        if self._turns is None:
-            self._turns = asyncio.Semaphore(self.checks_at_once)
         async with self._turns:
             return await asyncio.to_thread(self.verify, token)
 

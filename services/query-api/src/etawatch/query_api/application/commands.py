@@ -13,6 +13,7 @@ from etawatch.contracts.envelope import wrap
 from etawatch.contracts.ids import order_command_id, order_id
 from etawatch.contracts.messages import OrderClosed, OrderLine, OrderPlaced
 from etawatch.contracts.topology import ORDERS_EXCHANGE, RK_ORDER_CLOSED, RK_ORDER_PLACED
+from etawatch.query_api.domain.rows import storable
 from etawatch.runtime.bus import MessageBus
 
 SOURCE = "etawatch/query-api"
@@ -25,17 +26,15 @@ class Accepted:
     command_id: uuid.UUID
 
 
-def fields_holding_nul(
-    shop_order_id: str, customer_id: str, lines: Iterable[OrderLine]
-) -> list[str]:
-    """The fields of an order the views keep as keys or columns of text (not inside a JSON
-    document, where a NUL is written escaped) that hold a NUL character. PostgreSQL's text
-    cannot hold one: such an order would stop the views from following the ledger there.
-    Refused where orders come in (the API, the CSV import)."""
+def nul_refusal(shop_order_id: str, customer_id: str, lines: Iterable[OrderLine]) -> str | None:
+    """Why an order is refused, if its fields the views keep as keys or text columns hold a
+    NUL character (``storable``): such an order would stop the views on PostgreSQL from
+    following the ledger. Refused where orders come in (the API, the CSV import)."""
     named = {"shop_order_id": shop_order_id, "customer_id": customer_id}
     for number, line in enumerate(lines, 1):
         named[f"lines[{number}].sku"] = line.sku
-    return [name for name, text in named.items() if "\x00" in text]
+    held = [name for name, text in named.items() if not storable(text)]
+    return f"a NUL character is not allowed ({', '.join(held)})" if held else None
 
 
 async def _send(

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from etawatch.contracts.messages import OrderLine, OrderPlaced
-from etawatch.query_api.application.commands import fields_holding_nul, place_order
+from etawatch.query_api.application.commands import nul_refusal, place_order
 from etawatch.runtime.bus import MessageBus
 
 COLUMNS = (
@@ -90,12 +90,9 @@ def parse_orders(lines: Iterable[str]) -> Parsed:
             continue
         order_lines.setdefault(order_id, []).append(line)
     for order_id, head in heads.items():
-        held = fields_holding_nul(order_id, head["customer_id"], order_lines.get(order_id, ()))
-        if held:
-            result.errors.append(
-                f"line {first_line[order_id]}: order {order_id!r}: "
-                f"a NUL character is not allowed ({', '.join(held)})"
-            )
+        refused = nul_refusal(order_id, head["customer_id"], order_lines.get(order_id, ()))
+        if refused:
+            result.errors.append(f"line {first_line[order_id]}: order {order_id!r}: {refused}")
             continue
         try:
             placed_at = dt.datetime.fromisoformat(head["placed_at"])

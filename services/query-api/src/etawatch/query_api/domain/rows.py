@@ -21,6 +21,14 @@ Key = tuple[Any, ...]
 Params = tuple[Any, ...]
 
 
+def storable(*texts: str | None) -> bool:
+    """Whether a view could hold these texts as keys or text columns. PostgreSQL's text holds
+    no NUL character (inside a document one is written escaped), so a key with one is in no
+    view of either store; asked for, it would fail the statement (and every request read
+    together with it) instead of finding nothing; written, it would stop the views."""
+    return not any(text is not None and "\x00" in text for text in texts)
+
+
 @dataclass(frozen=True)
 class Table:
     name: str

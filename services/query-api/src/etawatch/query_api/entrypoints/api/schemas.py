@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from etawatch.contracts.messages import CloseReason, Locale, OrderLine, ShopOrderId
-from etawatch.query_api.application.commands import fields_holding_nul
+from etawatch.query_api.application.commands import nul_refusal
 
 Responses = dict[int | str, dict[str, Any]]
 """Extra answers of a route, for the OpenAPI."""
@@ -234,9 +234,9 @@ class PlaceOrderIn(BaseModel):
 
     @model_validator(mode="after")
     def _no_nul(self) -> "PlaceOrderIn":
-        held = fields_holding_nul(self.shop_order_id, self.customer_id, self.lines)
-        if held:
-            raise ValueError(f"a NUL character is not allowed ({', '.join(held)})")
+        refused = nul_refusal(self.shop_order_id, self.customer_id, self.lines)
+        if refused:
+            raise ValueError(refused)
         return self
 
 
