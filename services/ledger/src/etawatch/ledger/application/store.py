@@ -1,7 +1,7 @@
 """The ledger's eventsourcing ``Application``: where every item and order event is stored."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, overload
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import ProcessRecorder, Recording
@@ -49,6 +49,14 @@ class LedgerStore(Application[Any]):
         return recorder
 
 
-def open_read_only(env: Mapping[str, str]) -> LedgerStore:
-    """A ``LedgerStore`` that never creates tables: for readers such as the query API."""
-    return LedgerStore(env={**env, "CREATE_TABLE": "no"})
+S = TypeVar("S", bound=LedgerStore)
+
+
+@overload
+def open_read_only(env: Mapping[str, str]) -> LedgerStore: ...
+@overload
+def open_read_only(env: Mapping[str, str], kind: type[S]) -> S: ...
+def open_read_only(env: Mapping[str, str], kind: type[LedgerStore] = LedgerStore) -> LedgerStore:
+    """A ``LedgerStore`` (or subclass ``kind``) that never creates tables: for readers such as
+    the query API."""
+    return kind(env={**env, "CREATE_TABLE": "no"})

@@ -17,6 +17,7 @@ from etawatch.ledger.domain.item import SupplierItem
 from etawatch.ledger.domain.order import Order
 from etawatch.ledger.domain.runs import RunLog
 from etawatch.ledger.domain.values import stored_event_id
+from etawatch.query_api.adapters.stored_json import LedgerReader
 from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.timefmt import iso
 
@@ -327,7 +328,9 @@ class LedgerEventSource:
         self._owned = store is None
         self.env = dict(env) if store is None and env is not None else None
         """Where a second process can open the store again (``None``: a store handed over)."""
-        self.store: LedgerStore = store if store is not None else open_read_only(env or {})
+        self.store: LedgerStore = (
+            store if store is not None else open_read_only(env or {}, LedgerReader)
+        )
         self.translator = Translator(self.created_event, moment)
 
     def created_event(self, originator_id: uuid.UUID) -> Event | None:
