@@ -237,6 +237,12 @@ class MemoryStaged(MemoryViewStore):
         self.live = live
         self.projections = dict(projections)
 
+    def swap_checked(
+        self, behind: Callable[[int], None], check: Mapping[str, Sequence[Table]]
+    ) -> tuple[int, dict[str, str]]:
+        sums = {name: self.checksum(tables) for name, tables in check.items()}
+        return self.swap(behind), sums
+
     def swap(self, behind: Callable[[int], None]) -> int:
         live = max((self.live.position(name) for name in self.projections), default=0)
         if live > min((self.position(name) for name in self.projections), default=0):

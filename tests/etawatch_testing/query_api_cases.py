@@ -839,6 +839,48 @@ def held_and_stored_alike(views: SqlViewStore) -> None:
         assert staged.swap(lambda _: None) == 2
     assert views.load(AWKWARD, ("Z", -(2**32))) == changed
     assert views.load(AWKWARD, ("a", -(2**32))) == rows[1]
+    checked_as_swapped(views, rows, stored)
+
+
+def checked_as_swapped(views: SqlViewStore, rows: list[Row], stored: str) -> None:
+    """``swap_checked``: the copies' checksum as they were staged, made while the swap writes
+    (SQLite: it drops the old tables meanwhile), or before the live views' further events
+    move them on; and a swap that fails on the way leaves the live views as they were."""
+    views.commit("awkward", keyed(AWKWARD, rows[:1]), (), 3, views.generation("awkward"))
+    live = views.checksum([AWKWARD])
+    with views.stage({"awkward": [AWKWARD]}) as staged:
+        staged.commit("awkward", keyed(AWKWARD, rows), (), 3, 0)
+        assert staged.swap_checked(lambda _: None, {"awkward": [AWKWARD]}) == (3, {"awkward": live})
+    assert views.checksum([AWKWARD]) == live == stored
+    # The live views further on (at 5): the copy (at 4) is checked first, then caught up.
+    views.commit("awkward", {}, (), 5, views.generation("awkward"))
+    later = {**rows[2], "note": "applied by behind"}
+    caught_up: list[int] = []
+
+    def behind(position: int) -> None:
+        caught_up.append(position)
+        staged.commit("awkward", keyed(AWKWARD, [later]), (), position, 0)
+
+    with views.stage({"awkward": [AWKWARD]}) as staged:
+        staged.commit("awkward", keyed(AWKWARD, rows), (), 4, 0)
+        assert staged.swap_checked(behind, {"awkward": [AWKWARD]}) == (5, {"awkward": stored})
+    assert caught_up == [5]
+    assert views.load(AWKWARD, (later["name"], later["n"])) == later
+    # A swap that fails after the old table is dropped is rolled back whole.
+    before = views.position_and_checksum("awkward", [AWKWARD])
+    with views.stage({"awkward": [AWKWARD]}) as staged:
+        staged.commit("awkward", keyed(AWKWARD, rows[:10]), (), 6, 0)
+        create = staged._create_live
+
+        def create_then_fail(*args: Any) -> None:
+            create(*args)
+            raise CrashError("the disk filled up")
+
+        staged._create_live = create_then_fail  # type: ignore[method-assign, assignment]
+        with pytest.raises(CrashError):
+            staged.swap_checked(lambda _: None, {"awkward": [AWKWARD]})
+    assert views.position_and_checksum("awkward", [AWKWARD]) == before
+    assert views.load(AWKWARD, (later["name"], later["n"])) == later
 
 
 def replay(projector: Projector, staged: SqlStaged) -> list[tuple[set[str], dict[str, int]]]:

@@ -9,6 +9,7 @@ transaction. The SQL is the same for both databases except for the parameter mar
 import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from operator import itemgetter
 from typing import Any, cast
@@ -576,37 +577,111 @@ class SqlStaged:
     # --- Staged ---------------------------------------------------------------------------
 
     def swap(self, behind: Callable[[int], None]) -> int:
-        store, ph = self.store, self.store.ph
         names = list(self.positions)
         with self._transaction() as cursor:
             self._swapping = cursor
             try:
-                schema = "main" if self.sqlite else self._current_schema(cursor)
-                self._lock(cursor, names, schema)
-                live = max((store._position(cursor, name) for name in names), default=0)
+                schema = self._live_schema(cursor)
+                live = self._lock(cursor, names, schema)
                 if live > min(self.positions.values(), default=0):
                     behind(live)  # may spill, so what is held is looked at after it
-                position = max(self.positions.values(), default=0)
                 for table in self.tables:
-                    cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table.name}")
-                    for statement in ddl(table, schema=schema):
-                        cursor.execute(statement)
+                    self._create_live(cursor, schema, table)
                     self._fill(cursor, schema, table)
-                    cursor.execute(f"DROP TABLE {self._temp}.{table.name}")
-                    for statement in ddl(table):  # the API's indexes, built once on the rows
-                        cursor.execute(statement)
-                for name in names:
-                    tracking_name = store.tracking_name(name)
-                    cursor.execute(
-                        f"DELETE FROM {store.tracking_table} WHERE application_name = {ph}",
-                        (tracking_name,),
-                    )
-                    if position > 0:
-                        tracking = Tracking(tracking_name, position)
-                        cast(Any, store.recorder)._insert_tracking(cursor, tracking)
+                    self._index_live(cursor, table)
+                return self._track(cursor, names)
             finally:
                 self._swapping = None
+
+    def swap_checked(
+        self, behind: Callable[[int], None], check: Mapping[str, Sequence[Table]]
+    ) -> tuple[int, dict[str, str]]:
+        """``swap``, and the checksums of ``check``'s tables as staged before it.
+
+        On SQLite, with every row in memory and the live views no further than the copies, a
+        thread takes the lock and drops the old live tables while this one makes the checksums
+        (SQLite drops a table without the interpreter; writing rows takes it for each row, so
+        they are written after, from the values the checksums made). The live projector then
+        waits for this swap from before the checksums. On PostgreSQL, whose lock holds off the
+        API's readers too, and once copies have spilled to temporary tables, the checksums go
+        first, then ``swap``."""
+        if not self.sqlite or self.spilled:
+            sums = {name: self.checksum(tables) for name, tables in check.items()}
+            return self.swap(behind), sums
+        names = list(self.positions)
+        with self._transaction() as cursor:
+            self._swapping = cursor
+            try:
+                with ThreadPoolExecutor(1, thread_name_prefix="etawatch-swap") as writer:
+                    try:
+                        live = writer.submit(self._lock, cursor, names, "main").result()
+                        if live > min(self.positions.values(), default=0):
+                            sums = {name: self.checksum(tables) for name, tables in check.items()}
+                            behind(live)  # the copies move on: their checksums were made first
+                            for table in self.tables:
+                                self._create_live(cursor, "main", table)
+                                self._fill(cursor, "main", table)
+                                self._index_live(cursor, table)
+                        else:
+                            sums = self._write_while_checking(writer, cursor, check)
+                    except BaseException:
+                        writer.shutdown(cancel_futures=True)
+                        raise
+                return self._track(cursor, names), sums
+            finally:
+                self._swapping = None
+
+    def _write_while_checking(
+        self, writer: ThreadPoolExecutor, cursor: Any, check: Mapping[str, Sequence[Table]]
+    ) -> dict[str, str]:
+        """The old live tables are dropped (which SQLite does without the interpreter) while
+        the checksums are made; then the rows are written, from the values the checksums made,
+        and indexed."""
+        dropped = [writer.submit(self._create_live, cursor, "main", t) for t in self.tables]
+        sums = {name: self.checksum(tables) for name, tables in check.items()}
+        for done in dropped:
+            done.result()
+        for table in self.tables:
+            self._fill(cursor, "main", table)
+            self._index_live(cursor, table)
+        return sums
+
+    def _live_schema(self, cursor: Any) -> str:
+        return "main" if self.sqlite else self._current_schema(cursor)
+
+    def _create_live(self, cursor: Any, schema: str, table: Table) -> None:
+        """The new live table, empty and without the API's indexes (built once on its rows)."""
+        cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table.name}")
+        for statement in ddl(table, schema=schema):
+            cursor.execute(statement)
+
+    def _index_live(self, cursor: Any, table: Table) -> None:
+        """Drop the copy, which hid the live table from this connection, and index the live
+        one."""
+        cursor.execute(f"DROP TABLE {self._temp}.{table.name}")
+        for statement in ddl(table):
+            cursor.execute(statement)
+
+    def _track(self, cursor: Any, names: Sequence[str]) -> int:
+        """The copies' position becomes the live views'; returns it."""
+        store = self.store
+        position = max(self.positions.values(), default=0)
+        for name in names:
+            tracking_name = store.tracking_name(name)
+            cursor.execute(
+                f"DELETE FROM {store.tracking_table} WHERE application_name = {store.ph}",
+                (tracking_name,),
+            )
+            if position > 0:
+                tracking = Tracking(tracking_name, position)
+                cast(Any, store.recorder)._insert_tracking(cursor, tracking)
         return position
+
+    def _insert_sql(self, schema: str, table: Table) -> str:
+        marks = ", ".join([self.store.ph] * len(table.all_columns))
+        return (
+            f"INSERT INTO {schema}.{table.name} ({', '.join(table.all_columns)}) VALUES ({marks})"
+        )
 
     def _fill(self, cursor: Any, schema: str, table: Table) -> None:
         """Write the staged rows into the new live table, in key order. Rows held go to
@@ -627,11 +702,11 @@ class SqlStaged:
                 for row in values:
                     copy.write_row(row)
             return
-        marks = ", ".join([self.store.ph] * len(table.all_columns))
-        cursor.executemany(f"INSERT INTO {live} ({columns}) VALUES ({marks})", values)
+        cursor.executemany(self._insert_sql(schema, table), values)
 
-    def _lock(self, cursor: Any, names: Sequence[str], schema: str) -> None:
-        """Hold off the live projectors of these views until the swap commits.
+    def _lock(self, cursor: Any, names: Sequence[str], schema: str) -> int:
+        """Hold off the live projectors of these views until the swap commits; the position
+        the furthest of them got to.
 
         The generations move first. On SQLite that write takes the database's one write lock,
         waiting for it as long as the busy timeout: it must be the transaction's first statement
@@ -656,6 +731,7 @@ class SqlStaged:
             live = ", ".join(f"{schema}.{table.name}" for table in self.tables)
             cursor.execute(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
         _move_generations(cursor, ph, names)
+        return max((self.store._position(cursor, name) for name in names), default=0)
 
     def _current_schema(self, cursor: Any) -> str:
         cursor.execute("SELECT current_schema() AS name")

@@ -69,6 +69,14 @@ class Staged(Target, Protocol):
         generation moves on. Returns the position swapped in."""
         ...
 
+    def swap_checked(
+        self, behind: Callable[[int], None], check: Mapping[str, Sequence[Table]]
+    ) -> tuple[int, dict[str, str]]:
+        """``swap``, and the checksums of the staged tables of ``check``'s projections as they
+        are when it is called (before ``behind`` moves them on): made while the swap writes,
+        where the store can."""
+        ...
+
 
 class ViewStore(Target, Protocol):
     """The views' database. ``commit`` writes rows, changes and the position in one

@@ -35,14 +35,16 @@ class Rebuild:
     events: int
     """Events read until the last comparison (each once, however many views)."""
     seconds: float
-    """Time to read those events, write them to the copies and make the copies' checksums,
-    which also make the values the swap writes (so they count); the live views' checksums,
-    read from the database, do not count."""
+    """Time to read those events and write them to the copies, with the checksums of the copies
+    made before the swap (of views that had not got as far as the others, or all of them when
+    the ledger had moved on meanwhile); the live views' checksums, read from the database, do
+    not count."""
     swap_seconds: float
-    """Time to catch up and swap the copies in, with their indexes."""
+    """Time to catch up and swap the copies in, with their indexes and the copies' other
+    checksums (made while the swap writes; they make the values it writes)."""
     swapped_at: int
-    """The position the new views were swapped in at (the ledger's head, or further if the
-    live views had got there meanwhile)."""
+    """The position the new views were swapped in at: as far as the ledger had got when the
+    replay ended, or further if the live views had got there meanwhile."""
 
     @property
     def equal(self) -> bool:
@@ -50,7 +52,9 @@ class Rebuild:
 
     @property
     def events_per_second(self) -> float:
-        return self.events / self.seconds if self.seconds > 0 else 0.0
+        """Of the whole: replay, checksums of the copies and swap."""
+        whole = self.seconds + self.swap_seconds
+        return self.events / whole if whole > 0 else 0.0
 
 
 def rebuild(
@@ -90,22 +94,31 @@ def _rebuild(
         read = {p.name: store.position_and_checksum(p.name, p.tables) for p in projections}
         marks = {name: position for name, (position, _) in read.items()}
         before = {name: checksum for name, (_, checksum) in read.items()}
+        top = max(marks.values(), default=0)
         projector = Projector(source, staged, projections, batch_size, cache_rows)
         after: dict[str, str] = {}
-        seconds = 0.0
+        started = time.perf_counter()
         events = 0
         for projection in sorted(projections, key=lambda p: marks[p.name]):
-            started = time.perf_counter()
             events += projector.catch_up(stop=marks[projection.name], progress=progress)
-            after[projection.name] = staged.checksum(projection.tables)
-            seconds += time.perf_counter() - started
+            if marks[projection.name] < top:
+                after[projection.name] = staged.checksum(projection.tables)
+        # The copies of the views furthest on are checked as they are swapped in, unless the
+        # ledger has moved on since: then now, before they do.
+        last = {p.name: p.tables for p in projections if p.name not in after}
+        if source.head() > top:
+            after.update((name, staged.checksum(tables)) for name, tables in last.items())
+            last = {}
+        seconds = time.perf_counter() - started
 
         def behind(live: int) -> None:
             projector.catch_up(stop=live)
 
         started = time.perf_counter()
-        projector.catch_up()
-        swapped_at = staged.swap(behind)
+        if not last:  # else they stay where they were checked, unless the live views are further
+            projector.catch_up()
+        swapped_at, sums = staged.swap_checked(behind, last)
+        after.update(sums)
         swap_seconds = time.perf_counter() - started
     views = [Rebuilt(p.name, marks[p.name], before[p.name], after[p.name]) for p in projections]
     return Rebuild(views, events, seconds, swap_seconds, swapped_at)

@@ -143,8 +143,9 @@ def rebuild(
         console.print(f"rebuild stopped, the live views are as they were: {exc}", markup=False)
         raise typer.Exit(1) from None
     console.print(
-        f"replayed {result.events} events in {result.seconds:.1f} s "
-        f"({result.events_per_second:,.0f}/s); the new views answer from event "
+        f"replayed {result.events} events and swapped the views in, in "
+        f"{result.seconds + result.swap_seconds:.1f} s ({result.events_per_second:,.0f} "
+        f"events/s); the new views answer from event "
         f"{result.swapped_at}"
     )
     for view in result.views:
