@@ -136,13 +136,14 @@ def placed(
     *,
     supplier: str = SUPPLIER,
     at: dt.datetime = NOW,
+    customer_id: str | None = None,
 ) -> Envelope[Message]:
     quantities = dict(skus) if isinstance(skus, Mapping) else dict.fromkeys(skus, 1)
     message = OrderPlaced(
         shop_order_id=shop_order_id,
         placed_at=at,
-        customer_id=f"cust-{shop_order_id}",
-        email=f"{shop_order_id.lower()}@example.com",
+        customer_id=customer_id or f"cust-{shop_order_id}",
+        email=f"{shop_order_id.lower().replace(chr(0), '')}@example.com",  # a NUL: not an address
         customer_name="Jana Nováková",
         locale="cs",
         lines=tuple(

@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from etawatch.query_api.domain.projections.orders import OPEN, ORDERS, order_fro
 from etawatch.query_api.domain.projections.registry import all_projections
 from etawatch.query_api.domain.projections.runs import RUNS
 from etawatch.query_api.domain.rows import MemoryRows, Row, Rows, Statement, Table
+from etawatch.query_api.entrypoints.api.app import create_app
 from etawatch_testing.ledger import NOW, RunScript, Seen, closed, feed, new_ledger, placed
 from etawatch_testing.query_api import (
     HOUR,
@@ -505,6 +507,55 @@ class QueryApiCases:
                 assert same is direct  # ETAWATCH_REBUILD_READ_AHEAD=false
         finally:
             direct.close()
+
+    def test_events_naming_an_id_with_a_nul_are_left_out_and_the_views_go_on(self) -> None:
+        """Producers other than this API (a scraped SKU, an order from the broker) can put a
+        NUL character into the ledger. PostgreSQL's views could not hold it as a key, and
+        stopped there for good (each step failed on the same batch). Such events are left
+        out, each logged and counted; everything else is projected and answered, and a
+        rebuild leaves out the same."""
+        env = self.store_env("nul_ledger")
+        store = LedgerStore(env=env)
+
+        async def write(ledger: Ledger) -> None:
+            await ledger.handle_command(placed("N-1", {"S\x001": 1}))  # a line's SKU
+            await ledger.handle_command(placed("N\x002", {"S1": 1}, customer_id="c-2"))  # its id
+            await ledger.handle_command(placed("N-3", {"S1": 2}))
+            await ledger.handle_command(placed("N-4", {"S1": 1}, customer_id="c\x004"))
+            await feed(ledger, RunScript({"S1": "Q2 2027", "S\x002": "03/2027"}))  # scraped
+            await ledger.handle_command(closed("N\x002"))
+
+        try:
+            asyncio.run(write(new_ledger(store)))
+        finally:
+            store.close()
+        api = make_api(env, self.views_url("nul"), batch_size=3)
+        try:
+            keys = make_keys(api)
+            with TestClient(create_app(api, run_projector=True)) as client:
+                for _ in range(200):  # the projector in the background reaches the head
+                    if set(api.projector.lag().values()) == {0}:
+                        break
+                    time.sleep(0.05)
+                assert set(api.projector.lag().values()) == {0}
+                metrics = client.get("/metrics").text
+
+                def get(path: str) -> Any:
+                    return client.get(path, headers=Keys.bearer(keys.read))
+
+                order = get("/v1/orders/N-3").json()
+                assert [(x["sku"], x["eta"]["raw"]) for x in order["lines"]] == [("S1", "Q2 2027")]
+                assert get("/v1/items/acme/S1").status_code == 200
+                assert get("/v1/orders/N-1").status_code == 404
+                assert get("/v1/orders").json()["items"][0]["shop_order_id"] == "N-3"
+            # three orders' placing (a SKU, an id, a customer id), one's closing, and the
+            # scraped item's first sighting
+            assert api.source.translator.left_out == 5
+            assert "etawatch_query_api_events_left_out_total 5.0" in metrics
+            projections = list(all_projections().values())
+            assert rebuild(api.source, api.views, projections).equal
+        finally:
+            api.close()
 
     def test_a_reading_process_that_fails_says_why(self) -> None:
         """The second process cannot open the store (here: a persistence module that does not

@@ -56,6 +56,8 @@ class TestOnPostgres(QueryApiCases):
                     "checksums",
                     "spill_budget",
                     "spill_changes",
+                    "nul_ledger",
+                    "nul",
                 )
             }
             yield

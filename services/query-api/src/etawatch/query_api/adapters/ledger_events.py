@@ -20,6 +20,9 @@ from etawatch.ledger.domain.values import stored_event_id
 from etawatch.query_api.adapters.stored_json import LedgerReader
 from etawatch.query_api.domain import facts as f
 from etawatch.query_api.domain.timefmt import iso
+from etawatch.runtime.log import get_logger
+
+log = get_logger(__name__)
 
 Event = Any
 Name = tuple[str, ...]
@@ -65,6 +68,9 @@ class Translator:
         self._lookup = lookup
         self._moment = moment
         self._names: dict[uuid.UUID, Name] = {}
+        self.left_out = 0
+        """Events translated into facts that no view could hold (``facts.unstorable``), left
+        out: each is logged with its position."""
         self._by_type: dict[type[Any], Callable[[Event, Name, int], f.Fact | None]] = {
             SupplierItem.FirstSeen: self._first_seen,
             SupplierItem.EtaChanged: self._eta_changed,
@@ -100,7 +106,18 @@ class Translator:
                     return None  # an aggregate without its first event: nothing to name it by
                 found = self._names[originator] = _name_of(created)
             name = found
-        return handler(event, name, seq)
+        fact = handler(event, name, seq)
+        if fact is not None and (field := f.unstorable(fact)) is not None:
+            self.left_out += 1
+            log.warning(
+                "event left out of the views: a text they keep as a key holds a NUL character",
+                position=seq,
+                fact=type(fact).__name__,
+                field=field,
+                originator_id=str(originator),
+            )
+            return None
+        return fact
 
     # --- supplier items -------------------------------------------------------------------
 

@@ -9,9 +9,12 @@ Facts are values: nothing assigns to one once it is made. They are not declared 
 frozen dataclass takes five times as long to make, and a rebuild makes hundreds of thousands.
 """
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+
+from etawatch.query_api.domain.rows import storable
 
 MOMENT = "moment"
 Moment = Annotated[str, MOMENT]
@@ -214,3 +217,43 @@ class SupplierDegraded(Fact):
     consecutive_failures: int
     last_reason: str
     failing_since: Moment
+
+
+KEPT_AS_TEXT = ("supplier", "sku", "shop_order_id", "customer_id")
+"""The fields of a fact the views keep as keys or text columns (the rest go into documents,
+where a NUL is written escaped)."""
+
+
+_KEPT: dict[type[Fact], tuple[str, ...]] = {}
+
+
+def _kept_as_text(cls: type[Fact]) -> tuple[str, ...]:
+    kept = _KEPT.get(cls)
+    if kept is None:
+        names = {f.name for f in dataclasses.fields(cls)}
+        kept = tuple(name for name in KEPT_AS_TEXT if name in names)
+        if cls is OrderEnded:
+            kept = (*kept, "reason")  # an order's status column
+        _KEPT[cls] = kept
+    return kept
+
+
+def unstorable(fact: Fact) -> str | None:
+    """The name of the first of the fact's texts that the views keep as a key or column and
+    could not hold (``rows.storable``: a NUL character), its lines' included; ``None`` if all
+    can be held. Such a fact is left out of every view: PostgreSQL refuses the write, and the
+    views would stop at it for good."""
+    for name in _kept_as_text(type(fact)):
+        if not storable(getattr(fact, name)):
+            return name
+    lines = (
+        fact.lines
+        if isinstance(fact, OrderOpened)
+        else (fact.line,)
+        if isinstance(fact, OrderLineAdded)
+        else ()
+    )
+    for line in lines:
+        if not storable(line.supplier, line.sku):
+            return "lines.supplier" if not storable(line.supplier) else "lines.sku"
+    return None

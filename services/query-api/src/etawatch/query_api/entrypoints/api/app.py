@@ -77,10 +77,14 @@ def _freeze_start_up() -> None:
 
 
 async def _project_forever(api: QueryApi, metrics: Metrics) -> None:
+    translator = api.source.translator
+    counted = 0  # what this process's translator left out, as it projects
     while True:
         try:
             applied = await api.project_once()
             metrics.events.inc(applied)
+            metrics.left_out.inc(translator.left_out - counted)
+            counted = translator.left_out
             for name, lag in (await asyncio.to_thread(api.projector.lag)).items():
                 metrics.lag.labels(name).set(lag)
         except Exception as exc:

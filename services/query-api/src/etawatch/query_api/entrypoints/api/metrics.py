@@ -33,6 +33,12 @@ class Metrics:
             "Ledger events applied to the views by this process.",
             registry=self.registry,
         )
+        self.left_out = Counter(
+            "etawatch_query_api_events_left_out_total",
+            "Ledger events the views leave out: a text they keep as a key holds a NUL character "
+            "(each logged with its position).",
+            registry=self.registry,
+        )
         self.lag = Gauge(
             "etawatch_query_api_view_lag_events",
             "Events a view is behind the ledger.",
