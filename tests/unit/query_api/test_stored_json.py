@@ -208,3 +208,35 @@ def test_the_reader_is_the_ledger_store_under_the_ledger_s_name(tmp_path: Any) -
         assert set(reader.mapper.transcoder.names) >= {"uuid_hex", "datetime_iso", "decimal_str"}
     finally:
         reader.close()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": {"b": {"_type_": "nope1", "_data_": 1}}, "c": {"_type_": "nope2", "_data_": 2}}',
+        b'{"a": [{"_type_": "uuid_hex", "_data_": "bad"}], '
+        b'"b": {"_type_": "datetime_iso", "_data_": "bad"}}',
+        b'{"a": {"_type_": "uuid_hex", "_data_": "bad"}, "b": {"_type_": "nope", "_data_": 1}}',
+    ],
+)
+def test_of_several_bad_typed_values_the_library_s_first_is_the_error(data: bytes) -> None:
+    """The library fails on the first in the order it reads them, innermost first."""
+    assert isinstance(_decoded_alike(data), Exception)
+
+
+def test_a_transcoder_chosen_for_the_ledger_is_kept(tmp_path: Any) -> None:
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(tmp_path / "l.db"),
+        "TRANSCODER_TOPIC": f"{__name__}:OtherTranscoder",
+    }
+    LedgerStore(env=env).close()
+    reader = open_read_only(env, LedgerReader)
+    try:
+        assert type(reader.mapper.transcoder) is OtherTranscoder
+    finally:
+        reader.close()
+
+
+class OtherTranscoder(JSONTranscoder):
+    """A transcoder a deployment could choose for the ledger's events."""

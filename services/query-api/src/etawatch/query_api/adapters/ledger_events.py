@@ -24,6 +24,9 @@ from etawatch.runtime.log import get_logger
 
 log = get_logger(__name__)
 
+LEFT_OUT = "event left out of the views: a key holds a NUL character"
+SHOWN = "a NUL character in a column of the views is shown as U+FFFD"
+
 Event = Any
 Name = tuple[str, ...]
 MomentOf = Callable[[dt.datetime], f.Moment]
@@ -62,15 +65,26 @@ def _name_of(event: Event) -> Name:
 class Translator:
     """Ledger domain events -> facts. ``lookup`` finds an aggregate's created event."""
 
-    def __init__(self, lookup: Callable[[uuid.UUID], Event | None], moment: MomentOf = iso) -> None:
+    def __init__(
+        self,
+        lookup: Callable[[uuid.UUID], Event | None],
+        moment: MomentOf = iso,
+        *,
+        reporting: bool = True,
+    ) -> None:
         """``moment``: how a moment of the ledger's becomes a fact's (the views' text form; the
-        rebuild's reading process leaves it to ``fact_codec``, which makes it faster)."""
+        rebuild's reading process leaves it to ``fact_codec``, which makes it faster).
+        ``reporting``: whether events left out or changed (``facts.unstorable``,
+        ``facts.storable_columns``) are logged and counted; not for answers ``as_of`` a
+        moment, whose positions are their own."""
         self._lookup = lookup
         self._moment = moment
         self._names: dict[uuid.UUID, Name] = {}
+        self._reporting = reporting
+        self._reported_to = 0
         self.left_out = 0
-        """Events translated into facts that no view could hold (``facts.unstorable``), left
-        out: each is logged with its position."""
+        """Events left out of the views (``facts.unstorable``), each counted and logged once,
+        with its position."""
         self._by_type: dict[type[Any], Callable[[Event, Name, int], f.Fact | None]] = {
             SupplierItem.FirstSeen: self._first_seen,
             SupplierItem.EtaChanged: self._eta_changed,
@@ -107,17 +121,26 @@ class Translator:
                 found = self._names[originator] = _name_of(created)
             name = found
         fact = handler(event, name, seq)
-        if fact is not None and (field := f.unstorable(fact)) is not None:
-            self.left_out += 1
-            log.warning(
-                "event left out of the views: a text they keep as a key holds a NUL character",
-                position=seq,
-                fact=type(fact).__name__,
-                field=field,
-                originator_id=str(originator),
-            )
+        if fact is None:
             return None
+        if (field := f.unstorable(fact)) is not None:
+            if self._first_time(seq):
+                self.left_out += 1
+                log.warning(LEFT_OUT, position=seq, fact=type(fact).__name__, field=field)
+            return None
+        fact, shown = f.storable_columns(fact)
+        if shown and self._first_time(seq):
+            log.warning(SHOWN, position=seq, fact=type(fact).__name__, fields=list(shown))
         return fact
+
+    def _first_time(self, seq: int) -> bool:
+        """Whether to report the event at ``seq``: once, the first time it is translated (a
+        projector reads a batch again after a failed commit, or when one view stopped short of
+        the others), and not for answers ``as_of`` a moment."""
+        if not self._reporting or seq <= self._reported_to:
+            return False
+        self._reported_to = seq
+        return True
 
     # --- supplier items -------------------------------------------------------------------
 
@@ -393,6 +416,6 @@ class LedgerHistory:
     def _facts(self, originator_ids: list[uuid.UUID], until: dt.datetime) -> list[f.Fact]:
         events = [e for e in self.source.aggregate_events(originator_ids) if e.timestamp <= until]
         events.sort(key=lambda e: e.timestamp)
-        translator = Translator(self.source.created_event)
+        translator = Translator(self.source.created_event, reporting=False)
         facts = (translator.translate(e, seq) for seq, e in enumerate(events, start=1))
         return [fact for fact in facts if fact is not None]

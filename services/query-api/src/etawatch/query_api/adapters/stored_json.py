@@ -7,8 +7,11 @@ bytes with ``orjson``, then turns the objects the library wrote for its register
 into those types, exactly as the hook does (innermost first; an object is one of them when it
 has exactly the two keys ``_type_`` and ``_data_``). What ``orjson`` refuses and ``json``
 accepts (``NaN``, lone surrogates), or would read otherwise (an integer beyond 64 bits, which it
-makes a float), is decoded by the library's own decoder. Writing stays the library's: the query
-API writes no events.
+makes a float), is decoded by the library's own decoder, and so is anything that fails on the
+way, so that an error is the library's own. One difference remains, in bytes the library never
+writes: where a key is repeated, ``orjson`` keeps the last value only, so a typed value it
+replaced is not looked at (the library would turn it back first, or fail on it). Writing stays
+the library's: the query API writes no events.
 """
 
 from collections.abc import Callable
@@ -45,10 +48,13 @@ class OrjsonTranscoder(JSONTranscoder):
             found = orjson.loads(data)
         except orjson.JSONDecodeError:
             return super().decode(data)
-        if type(found) is _DICT:
-            return self._event(found, data)
-        if type(found) is _LIST:
-            self._array(found)
+        try:
+            if type(found) is _DICT:
+                return self._event(found, data)
+            if type(found) is _LIST:
+                self._array(found)
+        except Exception:
+            return super().decode(data)
         return found
 
     def _event(self, event: dict[str, Any], data: bytes) -> Any:
@@ -108,6 +114,11 @@ class LedgerReader(LedgerStore):
     # tracking records and its settings' prefix are the ledger's
 
     def construct_transcoder(self) -> Transcoder:
+        """``OrjsonTranscoder`` in place of the library's ``JSONTranscoder``; a transcoder
+        chosen otherwise (``TRANSCODER_TOPIC``) as it is: it wrote the events."""
+        chosen = super().construct_transcoder()
+        if type(chosen) is not JSONTranscoder:
+            return chosen
         transcoder = OrjsonTranscoder()
         self.register_transcodings(transcoder)
         return transcoder

@@ -12,7 +12,7 @@ frozen dataclass takes five times as long to make, and a rebuild makes hundreds 
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from etawatch.query_api.domain.rows import storable
 
@@ -219,31 +219,35 @@ class SupplierDegraded(Fact):
     failing_since: Moment
 
 
-KEPT_AS_TEXT = ("supplier", "sku", "shop_order_id", "customer_id")
-"""The fields of a fact the views keep as keys or text columns (the rest go into documents,
-where a NUL is written escaped)."""
+KEYS = ("supplier", "sku", "shop_order_id")
+"""The texts of a fact the views key rows by."""
+COLUMNS = ("customer_id",)
+"""The texts of a fact the views keep as columns of their own, with an order's closing reason
+(its status); every other text goes into a document, where a NUL is written escaped."""
+SHOWN_FOR_NUL = "\ufffd"
+"""What a NUL character in a column becomes: the replacement character."""
+
+_FIELDS: dict[type[Fact], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
-_KEPT: dict[type[Fact], tuple[str, ...]] = {}
-
-
-def _kept_as_text(cls: type[Fact]) -> tuple[str, ...]:
-    kept = _KEPT.get(cls)
-    if kept is None:
+def _fields(cls: type[Fact]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The fact's keys and its columns (of ``KEYS``, ``COLUMNS``)."""
+    found = _FIELDS.get(cls)
+    if found is None:
         names = {f.name for f in dataclasses.fields(cls)}
-        kept = tuple(name for name in KEPT_AS_TEXT if name in names)
-        if cls is OrderEnded:
-            kept = (*kept, "reason")  # an order's status column
-        _KEPT[cls] = kept
-    return kept
+        columns = tuple(name for name in COLUMNS if name in names)
+        found = _FIELDS[cls] = (
+            tuple(name for name in KEYS if name in names),
+            (*columns, "reason") if cls is OrderEnded else columns,
+        )
+    return found
 
 
 def unstorable(fact: Fact) -> str | None:
-    """The name of the first of the fact's texts that the views keep as a key or column and
-    could not hold (``rows.storable``: a NUL character), its lines' included; ``None`` if all
-    can be held. Such a fact is left out of every view: PostgreSQL refuses the write, and the
-    views would stop at it for good."""
-    for name in _kept_as_text(type(fact)):
+    """The name of the first of the fact's keys, its lines' included, that no view could hold
+    (``rows.storable``: a NUL character); ``None`` if all can be. Such a fact is left out of
+    every view: PostgreSQL refuses the write, and the views would stop at it for good."""
+    for name in _fields(type(fact))[0]:
         if not storable(getattr(fact, name)):
             return name
     lines = (
@@ -257,3 +261,16 @@ def unstorable(fact: Fact) -> str | None:
         if not storable(line.supplier, line.sku):
             return "lines.supplier" if not storable(line.supplier) else "lines.sku"
     return None
+
+
+F = TypeVar("F", bound=Fact)
+
+
+def storable_columns(fact: F) -> tuple[F, tuple[str, ...]]:
+    """The fact with a NUL in a text the views keep as a column shown as ``SHOWN_FOR_NUL``,
+    and the names of the columns changed (the fact itself when none is)."""
+    changed = tuple(name for name in _fields(type(fact))[1] if not storable(getattr(fact, name)))
+    if not changed:
+        return fact, ()
+    shown = {name: getattr(fact, name).replace("\x00", SHOWN_FOR_NUL) for name in changed}
+    return dataclasses.replace(fact, **shown), changed
