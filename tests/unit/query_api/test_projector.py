@@ -157,6 +157,26 @@ def test_rebuild_replays_to_where_the_view_was_compares_and_swaps_in_at_the_head
     assert store.position("runs") == 30  # not asked for: untouched
 
 
+def test_catching_up_to_a_position_stops_there_across_gaps_in_the_ledger() -> None:
+    """Positions need not follow one another (PostgreSQL's notification ids skip the numbers of
+    transactions that rolled back): a projector told to stop at a position applies nothing
+    beyond it, however many events it read, so that a rebuild compares its copy where the live
+    view was, not further on."""
+    facts = story(4)  # positions 1-12, then gaps
+    for fact, seq in zip(facts, (1, 2, 3, 10, 11, 20, 21, 22, 30, 31, 40, 41), strict=True):
+        fact.seq = seq
+    source, store = ListSource(facts), MemoryViewStore()
+    projector = Projector(source, store, all_projections().values(), batch_size=4)
+    assert projector.catch_up(stop=11) == 5
+    assert {store.position(name) for name in all_projections()} == {11}
+    assert projector.catch_up(stop=25) == 3
+    assert {store.position(name) for name in all_projections()} == {22}
+    live = MemoryViewStore()
+    Projector(source, live, all_projections().values(), batch_size=3).catch_up(stop=21)
+    result = rebuild(source, live, list(all_projections().values()), batch_size=4)
+    assert [(v.position, v.equal) for v in result.views] == [(21, True)] * 3
+
+
 def test_a_rebuild_says_when_the_view_it_replaces_was_wrong() -> None:
     source, store = ListSource(story(3)), MemoryViewStore()
     items = all_projections()["items"]
