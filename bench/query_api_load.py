@@ -6,10 +6,11 @@
    constant, both served by the same uvicorn process and app, loaded from a second process on
    loopback with 32 connections (``wrk`` when installed, else an httpx/asyncio generator).
 3. Rebuild of all views (events/s), against reading and decoding the same events with the
-   library (``select_notifications`` + ``mapper.to_domain_event``) and a plain sequential read
-   of the events table. The rebuild and the library's reading each run in a fresh process, as
-   ``etawatch-query-api rebuild`` does: this one keeps the live views' rows, which slowed both
-   by a fifth to a third.
+   library as it comes (``select_notifications`` + ``mapper.to_domain_event``, with the
+   library's ``JSONTranscoder``; the rebuild decodes with ``OrjsonTranscoder``) and a plain
+   sequential read of the events table. The rebuild and the library's reading each run in a
+   fresh process, as ``etawatch-query-api rebuild`` does: this one keeps the live views' rows,
+   which slowed both by a fifth to a third.
 
     uv run python bench/query_api_load.py [--orders 100000] [--seconds 10] [--no-http]
     uv run python bench/query_api_load.py --store postgres
@@ -273,10 +274,9 @@ def rebuild_all(
             if read_ahead_on
             else "read, decode, translate"
         ): source.seconds,
-        "apply, write the staged copies, make their values (checksum)": (
-            result.seconds - source.seconds
-        ),
-        "swap them in with the indexes": result.swap_seconds,
+        "apply, write the staged copies": result.seconds - source.seconds,
+        "checksums of the copies (making the values the swap writes), then the swap with the "
+        "indexes (SQLite: the old tables dropped meanwhile)": result.swap_seconds,
         # The rest of the wall time: the live views' checksums, and also setting the copies up
         # and dropping them (the rows held freed) and the reading process's start and end.
         "(not counted: the live views' checksums, the copies' setup and drop)": (
