@@ -585,10 +585,7 @@ class SqlStaged:
                 live = self._lock(cursor, names, schema)
                 if live > min(self.positions.values(), default=0):
                     behind(live)  # may spill, so what is held is looked at after it
-                for table in self.tables:
-                    self._create_live(cursor, schema, table)
-                    self._fill(cursor, schema, table)
-                    self._index_live(cursor, table)
+                self._write_live(cursor, schema)
                 return self._track(cursor, names)
             finally:
                 self._swapping = None
@@ -618,10 +615,7 @@ class SqlStaged:
                         if live > min(self.positions.values(), default=0):
                             sums = {name: self.checksum(tables) for name, tables in check.items()}
                             behind(live)  # the copies move on: their checksums were made first
-                            for table in self.tables:
-                                self._create_live(cursor, "main", table)
-                                self._fill(cursor, "main", table)
-                                self._index_live(cursor, table)
+                            self._write_live(cursor, "main")
                         else:
                             sums = self._write_while_checking(writer, cursor, check)
                     except BaseException:
@@ -641,10 +635,17 @@ class SqlStaged:
         sums = {name: self.checksum(tables) for name, tables in check.items()}
         for done in dropped:
             done.result()
-        for table in self.tables:
-            self._fill(cursor, "main", table)
-            self._index_live(cursor, table)
+        self._write_live(cursor, "main", created=True)
         return sums
+
+    def _write_live(self, cursor: Any, schema: str, *, created: bool = False) -> None:
+        """Each staged table into a new live table (made here unless ``created``), then its
+        indexes."""
+        for table in self.tables:
+            if not created:
+                self._create_live(cursor, schema, table)
+            self._fill(cursor, schema, table)
+            self._index_live(cursor, table)
 
     def _live_schema(self, cursor: Any) -> str:
         return "main" if self.sqlite else self._current_schema(cursor)
@@ -677,12 +678,6 @@ class SqlStaged:
                 cast(Any, store.recorder)._insert_tracking(cursor, tracking)
         return position
 
-    def _insert_sql(self, schema: str, table: Table) -> str:
-        marks = ", ".join([self.store.ph] * len(table.all_columns))
-        return (
-            f"INSERT INTO {schema}.{table.name} ({', '.join(table.all_columns)}) VALUES ({marks})"
-        )
-
     def _fill(self, cursor: Any, schema: str, table: Table) -> None:
         """Write the staged rows into the new live table, in key order. Rows held go to
         PostgreSQL by ``COPY`` (about three times as fast as ``executemany`` there)."""
@@ -702,7 +697,8 @@ class SqlStaged:
                 for row in values:
                     copy.write_row(row)
             return
-        cursor.executemany(self._insert_sql(schema, table), values)
+        marks = ", ".join([self.store.ph] * len(table.all_columns))
+        cursor.executemany(f"INSERT INTO {live} ({columns}) VALUES ({marks})", values)
 
     def _lock(self, cursor: Any, names: Sequence[str], schema: str) -> int:
         """Hold off the live projectors of these views until the swap commits; the position

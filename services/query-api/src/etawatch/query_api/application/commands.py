@@ -28,8 +28,9 @@ class Accepted:
 
 def nul_refusal(shop_order_id: str, customer_id: str, lines: Iterable[OrderLine]) -> str | None:
     """Why an order is refused, if its fields the views keep as keys or text columns hold a
-    NUL character (``storable``): such an order would stop the views on PostgreSQL from
-    following the ledger. Refused where orders come in (the API, the CSV import)."""
+    NUL character (``storable``): the views would leave such an order out, or show its customer
+    id otherwise (``facts.unstorable``, ``facts.storable_columns``). Refused where orders come
+    in (the API, the CSV import)."""
     named = {"shop_order_id": shop_order_id, "customer_id": customer_id}
     for number, line in enumerate(lines, 1):
         named[f"lines[{number}].sku"] = line.sku
